@@ -1,0 +1,40 @@
+//! Logs through `tracing`, with one variable to pick level and topics.
+//!
+//! Kit code logs with a *topic* as the tracing target and the peer as a
+//! field, e.g. `tracing::debug!(target: "vote", peer = me, term = t, "granted")`.
+//! `DISTLAB_LOG` is a tracing filter over those topics:
+//! `DISTLAB_LOG=debug` shows everything at debug, `DISTLAB_LOG=vote=debug,commit=trace`
+//! only those topics. Unset, nothing is printed.
+//!
+//! Each line reads `<ms since start> <TOPIC> <fields> <message>`, easy to
+//! split into one column per peer.
+
+use std::sync::Once;
+
+/// The environment variable holding the filter.
+pub const LOG_VAR: &str = "DISTLAB_LOG";
+
+/// Installs the subscriber once per process (later calls do nothing). A bad
+/// filter is reported on stderr and logging stays off; it never fails a test.
+pub fn init() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        let Ok(spec) = std::env::var(LOG_VAR) else {
+            return;
+        };
+        let filter = match tracing_subscriber::EnvFilter::try_new(&spec) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("distlab: ignoring {LOG_VAR}={spec:?}: {e} (try `debug` or `vote=debug,append=trace`)");
+                return;
+            }
+        };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_timer(tracing_subscriber::fmt::time::uptime())
+            .with_target(true)
+            .with_level(false)
+            .with_test_writer()
+            .try_init();
+    });
+}

@@ -1,0 +1,224 @@
+//! The run plumbing, checked from outside: scenarios run in a child process
+//! (this same test binary, selecting an `#[ignore]`d scenario) because a
+//! failing run ends its process.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use testkit::report::RunReport;
+use testkit::{Metrics, Run, heap};
+
+testkit::install_counting_allocator!();
+
+/// Runs scenario `name` in a child process with `seed` and a report file.
+fn run_scenario(name: &str, seed: &str, report: &Path) -> (Output, Duration) {
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    let start = Instant::now();
+    let out = Command::new(exe)
+        .args([
+            "--ignored",
+            "--exact",
+            name,
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("DISTLAB_SEED", seed)
+        .env("DISTLAB_REPORT", report)
+        .env_remove("DISTLAB_NO_TIMEOUT")
+        .output()
+        .expect("the child test process starts");
+    (out, start.elapsed())
+}
+
+fn reports(path: &Path) -> Vec<RunReport> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .map(|l| serde_json::from_str(l).expect("each report line is JSON"))
+        .collect()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+#[ignore = "scenario run by background_panic_fails_the_run_promptly"]
+fn scenario_background_panic() {
+    let _run = Run::with_limit(
+        testkit::origin!(),
+        "scenario_background_panic",
+        Duration::from_secs(100),
+    );
+    std::thread::spawn(|| panic!("applier saw index 7 twice"));
+    std::thread::sleep(Duration::from_secs(60));
+}
+
+#[test]
+#[ignore = "scenario run by exceeding_the_time_limit_fails_with_a_clear_message"]
+fn scenario_time_limit() {
+    let _run = Run::with_limit(
+        testkit::origin!(),
+        "scenario_time_limit",
+        Duration::from_secs(1),
+    );
+    std::thread::sleep(Duration::from_secs(60));
+}
+
+#[test]
+#[ignore = "scenario run by a_passing_run_reports_its_figures"]
+fn scenario_pass() {
+    let run = Run::with_limit(testkit::origin!(), "scenario_pass", Duration::from_secs(30));
+    run.measure(|| Metrics {
+        peers: 3,
+        rpcs: 106,
+        bytes: 5000,
+    });
+    run.add_ops(4);
+    let big = vec![1u8; 4 << 20];
+    assert_eq!(big.len(), 4 << 20);
+}
+
+#[test]
+#[ignore = "scenario run by a_failing_assertion_is_reported_with_its_message"]
+fn scenario_main_panic() {
+    let _run = Run::with_limit(
+        testkit::origin!(),
+        "scenario_main_panic",
+        Duration::from_secs(30),
+    );
+    panic!("expected 3 peers to agree, 2 did");
+}
+
+#[test]
+fn background_panic_fails_the_run_promptly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = dir.path().join("r.jsonl");
+    let (out, took) = run_scenario("scenario_background_panic", "77", &report);
+    let all = text(&out);
+    assert!(!out.status.success(), "the run must fail:\n{all}");
+    assert!(
+        took < Duration::from_secs(30),
+        "failed after {took:?}, not promptly:\n{all}"
+    );
+    assert!(all.contains("applier saw index 7 twice"), "{all}");
+    assert!(
+        all.contains("DISTLAB_SEED=77 cargo test -p testkit --test run_plumbing -- --exact scenario_background_panic"),
+        "rerun command missing:\n{all}"
+    );
+    let r = reports(&report);
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert!(!r[0].passed);
+    assert_eq!(r[0].seed, 77);
+    assert!(
+        r[0].failure
+            .as_deref()
+            .unwrap_or("")
+            .contains("index 7 twice"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn exceeding_the_time_limit_fails_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = dir.path().join("r.jsonl");
+    let (out, took) = run_scenario("scenario_time_limit", "5", &report);
+    let all = text(&out);
+    assert!(!out.status.success(), "{all}");
+    assert!(took < Duration::from_secs(30), "took {took:?}:\n{all}");
+    assert!(all.contains("wall-clock limit of 1 s"), "{all}");
+    let r = reports(&report);
+    assert_eq!(r.len(), 1);
+    assert!(!r[0].passed);
+}
+
+#[test]
+fn a_passing_run_reports_its_figures() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = dir.path().join("r.jsonl");
+    let (out, _) = run_scenario("scenario_pass", "12345", &report);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("Test scenario_pass (seed 12345) ..."), "{all}");
+    assert!(all.contains("... Passed --"), "{all}");
+    let r = reports(&report);
+    assert_eq!(r.len(), 1, "{r:?}");
+    let r = &r[0];
+    assert!(r.passed);
+    assert_eq!(
+        (r.seed, r.peers, r.rpcs, r.bytes, r.ops),
+        (12345, 3, 106, 5000, 4)
+    );
+    assert!(
+        r.heap_peak.unwrap_or(0) >= 4 << 20,
+        "heap peak counts the 4 MiB vector: {r:?}"
+    );
+    assert_eq!(r.test, "scenario_pass");
+    assert_eq!(r.package, "testkit");
+}
+
+#[test]
+fn a_failing_assertion_is_reported_with_its_message() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = dir.path().join("r.jsonl");
+    let (out, _) = run_scenario("scenario_main_panic", "9", &report);
+    let all = text(&out);
+    assert!(!out.status.success(), "{all}");
+    assert!(all.contains("FAILED with seed 9"), "{all}");
+    let r = reports(&report);
+    assert_eq!(r.len(), 1);
+    assert!(!r[0].passed);
+    assert!(
+        r[0].failure.as_deref().unwrap_or("").contains("2 did"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_malformed_seed_is_refused_with_advice() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = dir.path().join("r.jsonl");
+    let (out, _) = run_scenario("scenario_pass", "banana", &report);
+    let all = text(&out);
+    assert!(!out.status.success(), "{all}");
+    assert!(
+        all.contains("DISTLAB_SEED must be an unsigned 64-bit integer"),
+        "{all}"
+    );
+    assert!(all.contains("\"banana\""), "{all}");
+}
+
+#[test]
+fn heap_counts_exact_live_bytes() {
+    let before = heap::live().expect("the counting allocator is installed");
+    let v = vec![7u8; 10 << 20];
+    let during = heap::live().expect("installed");
+    assert!(
+        during >= before + (10 << 20),
+        "live grew by the vector: {before} -> {during}"
+    );
+    drop(v);
+    let after = heap::live().expect("installed");
+    assert!(after < before + (1 << 20), "freed: {before} -> {after}");
+    assert!(heap::peak().expect("installed") >= before + (10 << 20));
+}
+
+#[test]
+fn wait_for_reports_whether_the_condition_held() {
+    let start = Instant::now();
+    assert!(testkit::wait_for(
+        Duration::from_secs(5),
+        Duration::from_millis(1),
+        || start.elapsed() > Duration::from_millis(20)
+    ));
+    assert!(!testkit::wait_for(
+        Duration::from_millis(30),
+        Duration::from_millis(5),
+        || false
+    ));
+}
