@@ -16,7 +16,9 @@ fn reliable_calls_execute_exactly_once_each() {
     let (net, count) = counter_net(1);
     let end = end_to(&net, "c", "s");
     for i in 1..=500u64 {
-        let r: u64 = end.call("Count.Inc", &1u64).expect("reliable network delivers");
+        let r: u64 = end
+            .call("Count.Inc", &1u64)
+            .expect("reliable network delivers");
         assert_eq!(r, i, "call {i} saw count {r}");
     }
     assert_eq!(count.load(Ordering::SeqCst), 500);
@@ -37,7 +39,11 @@ fn byte_and_rpc_counts_are_exact() {
         assert_eq!(back, payload);
     }
     assert_eq!(net.total_rpcs(), 10);
-    assert_eq!(net.total_bytes(), 10 * 2 * wire, "args on send + reply on delivery");
+    assert_eq!(
+        net.total_bytes(),
+        10 * 2 * wire,
+        "args on send + reply on delivery"
+    );
 
     // A call through a disabled end counts its RPC and its argument bytes, no reply bytes.
     net.enable("c", false);
@@ -104,11 +110,17 @@ fn a_blocking_handler_does_not_delay_other_calls() {
 
     let blocked = thread::spawn(move || blocker.call::<_, ()>("S.Block", &()));
     // Let the blocking call reach its handler.
-    assert!(testkit::wait_for(Duration::from_secs(10), Duration::from_millis(5), || net.server_rpcs("s") == 1));
+    assert!(testkit::wait_for(
+        Duration::from_secs(10),
+        Duration::from_millis(5),
+        || net.server_rpcs("s") == 1
+    ));
     let mut times = Vec::new();
     for i in 0..200u32 {
         let t = Instant::now();
-        let r: u32 = quick.call("S.Quick", &i).expect("same server, other method");
+        let r: u32 = quick
+            .call("S.Quick", &i)
+            .expect("same server, other method");
         assert_eq!(r, i + 1);
         let r: u32 = quick_t.call("T.Quick", &i).expect("other server");
         assert_eq!(r, i * 2);

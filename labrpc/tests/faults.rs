@@ -54,14 +54,29 @@ fn unreliable_network_drops_a_tenth_of_requests_and_a_tenth_of_replies() {
     let exec_rate = executed as f64 / calls as f64;
     let reply_loss = 1.0 - ok as f64 / executed as f64;
     // Expected: 90% executed; of those, 10% of replies lost (81% succeed).
-    assert!((0.87..=0.93).contains(&exec_rate), "executed {executed}/{calls} = {exec_rate:.3}, expected ≈ 0.90");
-    assert!((0.07..=0.13).contains(&reply_loss), "reply loss {reply_loss:.3}, expected ≈ 0.10");
+    assert!(
+        (0.87..=0.93).contains(&exec_rate),
+        "executed {executed}/{calls} = {exec_rate:.3}, expected ≈ 0.90"
+    );
+    assert!(
+        (0.07..=0.13).contains(&reply_loss),
+        "reply loss {reply_loss:.3}, expected ≈ 0.10"
+    );
     // Each successful call waited a uniform 0–26 ms first.
     let mean_ms = times.iter().map(|d| d.as_secs_f64() * 1e3).sum::<f64>() / times.len() as f64;
-    assert!((10.0..=25.0).contains(&mean_ms), "mean latency {mean_ms:.1} ms, expected ≈ 13 ms");
-    let short = times.iter().filter(|d| **d < Duration::from_millis(4)).count();
+    assert!(
+        (10.0..=25.0).contains(&mean_ms),
+        "mean latency {mean_ms:.1} ms, expected ≈ 13 ms"
+    );
+    let short = times
+        .iter()
+        .filter(|d| **d < Duration::from_millis(4))
+        .count();
     assert!(short > 0, "some calls draw a delay near 0 ms");
-    let long = times.iter().filter(|d| **d > Duration::from_millis(60)).count();
+    let long = times
+        .iter()
+        .filter(|d| **d > Duration::from_millis(60))
+        .count();
     assert!(
         (long as f64) < 0.02 * times.len() as f64,
         "{long} of {} calls took over 60 ms; delays are at most 26 ms",
@@ -75,7 +90,9 @@ fn the_same_seed_makes_the_same_fault_decisions() {
         let (net, _) = counter_net(seed);
         net.set_reliable(false);
         let end = end_to(&net, "c", "s");
-        (0..150).map(|_| end.call::<_, u64>("Count.Inc", &1u64).is_ok()).collect()
+        (0..150)
+            .map(|_| end.call::<_, u64>("Count.Inc", &1u64).is_ok())
+            .collect()
     };
     let a = pattern(99);
     assert_eq!(a, pattern(99), "same seed, same sequence of losses");
@@ -110,14 +127,27 @@ fn unreachable_servers_fail_fast_without_long_delays_and_within_7s_with_them() {
     };
     let short = time_all(&ends);
     let max_short = short.iter().max().copied().unwrap_or_default();
-    assert!(max_short < Duration::from_millis(600), "short failure delay is 0–99 ms, saw {max_short:?}");
+    assert!(
+        max_short < Duration::from_millis(600),
+        "short failure delay is 0–99 ms, saw {max_short:?}"
+    );
 
     net.set_long_delays(true);
     let long = time_all(&ends);
     let max_long = long.iter().max().copied().unwrap_or_default();
-    assert!(max_long < Duration::from_millis(7600), "long failure delay is 0–6999 ms, saw {max_long:?}");
-    assert!(max_long > Duration::from_millis(1000), "30 draws from 0–7 s should include one over 1 s: {long:?}");
-    assert_eq!(executed.load(Ordering::SeqCst), 0, "nothing reached the server");
+    assert!(
+        max_long < Duration::from_millis(7600),
+        "long failure delay is 0–6999 ms, saw {max_long:?}"
+    );
+    assert!(
+        max_long > Duration::from_millis(1000),
+        "30 draws from 0–7 s should include one over 1 s: {long:?}"
+    );
+    assert_eq!(
+        executed.load(Ordering::SeqCst),
+        0,
+        "nothing reached the server"
+    );
 }
 
 #[test]
@@ -126,14 +156,30 @@ fn long_reordering_holds_two_thirds_of_replies_for_200_to_2200_ms() {
     net.set_long_reordering(true);
     let (ok, times) = hammer(&net, 100, 3);
     assert_eq!(ok, 300, "reordering delays, it does not drop");
-    let held: Vec<_> = times.iter().filter(|d| **d >= Duration::from_millis(200)).collect();
+    let held: Vec<_> = times
+        .iter()
+        .filter(|d| **d >= Duration::from_millis(200))
+        .collect();
     let frac = held.len() as f64 / times.len() as f64;
-    assert!((0.56..=0.77).contains(&frac), "held fraction {frac:.2}, expected ≈ 2/3");
+    assert!(
+        (0.56..=0.77).contains(&frac),
+        "held fraction {frac:.2}, expected ≈ 2/3"
+    );
     let max = times.iter().max().copied().unwrap_or_default();
-    assert!(max < Duration::from_millis(2700), "holds are at most 2200 ms, saw {max:?}");
+    assert!(
+        max < Duration::from_millis(2700),
+        "holds are at most 2200 ms, saw {max:?}"
+    );
     // Skewed short: more holds under 1.2 s than over.
-    let under = held.iter().filter(|d| ***d < Duration::from_millis(1200)).count();
-    assert!(under * 2 > held.len(), "{under} of {} holds under 1.2 s; the skew is towards short", held.len());
+    let under = held
+        .iter()
+        .filter(|d| ***d < Duration::from_millis(1200))
+        .count();
+    assert!(
+        under * 2 > held.len(),
+        "{under} of {} holds under 1.2 s; the skew is towards short",
+        held.len()
+    );
 }
 
 #[test]
@@ -142,17 +188,32 @@ fn disable_and_enable_cut_and_restore_an_end() {
     let end = end_to(&net, "c", "s");
     let _: u64 = end.call("Count.Inc", &1u64).expect("enabled");
     net.enable("c", false);
-    assert_eq!(end.call::<_, u64>("Count.Inc", &1u64), Err(RpcError::NoReply));
-    assert_eq!(executed.load(Ordering::SeqCst), 1, "a disabled end delivers nothing");
+    assert_eq!(
+        end.call::<_, u64>("Count.Inc", &1u64),
+        Err(RpcError::NoReply)
+    );
+    assert_eq!(
+        executed.load(Ordering::SeqCst),
+        1,
+        "a disabled end delivers nothing"
+    );
     net.enable("c", true);
     let r: u64 = end.call("Count.Inc", &1u64).expect("enabled again");
     assert_eq!(r, 2);
 
     let loose = net.make_end("loose");
     net.enable("loose", true);
-    assert_eq!(loose.call::<_, u64>("Count.Inc", &1u64), Err(RpcError::NoReply), "unconnected end");
+    assert_eq!(
+        loose.call::<_, u64>("Count.Inc", &1u64),
+        Err(RpcError::NoReply),
+        "unconnected end"
+    );
     assert!(net.delete_end("c"));
-    assert_eq!(end.call::<_, u64>("Count.Inc", &1u64), Err(RpcError::NoReply), "deleted end");
+    assert_eq!(
+        end.call::<_, u64>("Count.Inc", &1u64),
+        Err(RpcError::NoReply),
+        "deleted end"
+    );
     assert_eq!(executed.load(Ordering::SeqCst), 2);
 }
 
@@ -161,9 +222,18 @@ fn drop_request_fault_skips_the_handler_on_its_method_only() {
     let (net, executed) = counter_net(15);
     let end = end_to(&net, "c", "s");
     let id = net.add_fault(Fault::drop_request().on_method("Count.Inc"));
-    assert_eq!(end.call::<_, u64>("Count.Inc", &1u64), Err(RpcError::NoReply));
-    assert_eq!(executed.load(Ordering::SeqCst), 0, "request was lost before the handler");
-    let v: Vec<u8> = end.call("Count.Echo", &vec![1u8]).expect("other method unaffected");
+    assert_eq!(
+        end.call::<_, u64>("Count.Inc", &1u64),
+        Err(RpcError::NoReply)
+    );
+    assert_eq!(
+        executed.load(Ordering::SeqCst),
+        0,
+        "request was lost before the handler"
+    );
+    let v: Vec<u8> = end
+        .call("Count.Echo", &vec![1u8])
+        .expect("other method unaffected");
     assert_eq!(v, vec![1]);
     assert!(net.remove_fault(id));
     let _: u64 = end.call("Count.Inc", &1u64).expect("fault removed");
@@ -175,9 +245,14 @@ fn drop_reply_fault_runs_the_handler_but_fails_the_call() {
     let victim = end_to(&net, "victim", "s");
     let other = end_to(&net, "other", "s");
     net.add_fault(Fault::drop_reply().on_end("victim"));
-    assert_eq!(victim.call::<_, u64>("Count.Inc", &1u64), Err(RpcError::NoReply));
+    assert_eq!(
+        victim.call::<_, u64>("Count.Inc", &1u64),
+        Err(RpcError::NoReply)
+    );
     assert_eq!(executed.load(Ordering::SeqCst), 1, "the handler ran");
-    let r: u64 = other.call("Count.Inc", &1u64).expect("other end unaffected");
+    let r: u64 = other
+        .call("Count.Inc", &1u64)
+        .expect("other end unaffected");
     assert_eq!(r, 2);
     net.clear_faults();
     let r: u64 = victim.call("Count.Inc", &1u64).expect("cleared");
@@ -191,7 +266,11 @@ fn delay_fault_holds_matching_calls() {
     net.add_fault(Fault::delay(Duration::from_millis(300)).on_method("Count.Inc"));
     let t = Instant::now();
     let _: u64 = end.call("Count.Inc", &1u64).expect("delayed, not lost");
-    assert!(t.elapsed() >= Duration::from_millis(300), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(300),
+        "took {:?}",
+        t.elapsed()
+    );
 }
 
 #[test]
@@ -199,7 +278,12 @@ fn fault_probability_applies_to_about_that_share_of_calls() {
     let (net, executed) = counter_net(18);
     let end = end_to(&net, "c", "s");
     net.add_fault(Fault::drop_request().with_probability(0.25));
-    let ok = (0..2000).filter(|_| end.call::<_, u64>("Count.Inc", &1u64).is_ok()).count();
-    assert!((1400..=1600).contains(&ok), "{ok}/2000 got through, expected ≈ 1500");
+    let ok = (0..2000)
+        .filter(|_| end.call::<_, u64>("Count.Inc", &1u64).is_ok())
+        .count();
+    assert!(
+        (1400..=1600).contains(&ok),
+        "{ok}/2000 got through, expected ≈ 1500"
+    );
     assert_eq!(executed.load(Ordering::SeqCst), ok as u64);
 }

@@ -35,12 +35,24 @@ fn deleting_a_server_mid_call_fails_the_call_and_never_delivers_its_reply() {
     let end = end_to(&net, "c", "s");
     let t = Instant::now();
     let call = thread::spawn(move || end.call::<_, u64>("S.Hold", &()));
-    assert!(testkit::wait_for(Duration::from_secs(10), Duration::from_millis(2), || net.server_rpcs("s") == 1));
+    assert!(testkit::wait_for(
+        Duration::from_secs(10),
+        Duration::from_millis(2),
+        || net.server_rpcs("s") == 1
+    ));
     assert!(net.delete_server("s"));
     let result = call.join().expect("caller");
     assert_eq!(result, Err(RpcError::NoReply));
-    assert!(t.elapsed() < Duration::from_secs(5), "failed after {:?}, expected ≈ 100 ms", t.elapsed());
-    assert_eq!(finished.load(Ordering::SeqCst), 0, "the call gave up before the handler finished");
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "failed after {:?}, expected ≈ 100 ms",
+        t.elapsed()
+    );
+    assert_eq!(
+        finished.load(Ordering::SeqCst),
+        0,
+        "the call gave up before the handler finished"
+    );
     *released.lock().expect("flag lock") = true;
 }
 
@@ -49,13 +61,24 @@ fn a_reply_from_a_replaced_server_is_not_delivered_even_if_it_finishes() {
     let (net, released, finished) = holding_net(22);
     let end = end_to(&net, "c", "s");
     let call = thread::spawn(move || end.call::<_, u64>("S.Hold", &()));
-    assert!(testkit::wait_for(Duration::from_secs(10), Duration::from_millis(2), || net.server_rpcs("s") == 1));
+    assert!(testkit::wait_for(
+        Duration::from_secs(10),
+        Duration::from_millis(2),
+        || net.server_rpcs("s") == 1
+    ));
     // Replace the server, then let the old handler finish at once: the reply
     // is checked against the new generation before it is handed back.
-    net.add_server("s", Server::new([Service::new("S").method("Hold", |_: ()| 2u64)]));
+    net.add_server(
+        "s",
+        Server::new([Service::new("S").method("Hold", |_: ()| 2u64)]),
+    );
     *released.lock().expect("flag lock") = true;
     assert_eq!(call.join().expect("caller"), Err(RpcError::NoReply));
-    assert!(testkit::wait_for(Duration::from_secs(5), Duration::from_millis(2), || finished.load(Ordering::SeqCst) == 1));
+    assert!(testkit::wait_for(
+        Duration::from_secs(5),
+        Duration::from_millis(2),
+        || finished.load(Ordering::SeqCst) == 1
+    ));
 }
 
 #[test]
@@ -69,18 +92,30 @@ fn cleanup_fails_pending_calls_promptly_and_leaves_no_threads() {
     let a = thread::spawn(move || held.call::<_, u64>("S.Hold", &()));
     let b = thread::spawn(move || {
         // Without cleanup this would wait up to 7 s before failing.
-        (0..5).map(|_| stuck.call::<_, u64>("S.Hold", &())).collect::<Vec<_>>()
+        (0..5)
+            .map(|_| stuck.call::<_, u64>("S.Hold", &()))
+            .collect::<Vec<_>>()
     });
-    assert!(testkit::wait_for(Duration::from_secs(10), Duration::from_millis(2), || net.server_rpcs("s") == 1));
+    assert!(testkit::wait_for(
+        Duration::from_secs(10),
+        Duration::from_millis(2),
+        || net.server_rpcs("s") == 1
+    ));
     assert!(net.handler_threads() >= 1);
     net.cleanup();
     assert_eq!(a.join().expect("caller"), Err(RpcError::NetworkClosed));
     let b = b.join().expect("caller");
     assert!(b.iter().all(|r| r.is_err()), "{b:?}");
-    assert!(t.elapsed() < Duration::from_secs(3), "pending calls took {:?} to fail", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "pending calls took {:?} to fail",
+        t.elapsed()
+    );
     *released.lock().expect("flag lock") = true;
     assert!(
-        testkit::wait_for(Duration::from_secs(10), Duration::from_millis(10), || net.handler_threads() == 0),
+        testkit::wait_for(Duration::from_secs(10), Duration::from_millis(10), || net
+            .handler_threads()
+            == 0),
         "{} handler threads still alive after cleanup",
         net.handler_threads()
     );
@@ -92,7 +127,10 @@ fn dropping_the_network_shuts_it_down() {
     let end = end_to(&net, "c", "s");
     let _: u64 = end.call("Count.Inc", &1u64).expect("alive");
     drop(net);
-    assert_eq!(end.call::<_, u64>("Count.Inc", &1u64), Err(RpcError::NetworkClosed));
+    assert_eq!(
+        end.call::<_, u64>("Count.Inc", &1u64),
+        Err(RpcError::NetworkClosed)
+    );
 }
 
 #[test]
@@ -104,7 +142,9 @@ fn a_panicking_handler_fails_only_its_own_call() {
     net.add_server("s", Server::new([svc]));
     let end = end_to(&net, "c", "s");
     assert_eq!(end.call::<_, u64>("S.Boom", &()), Err(RpcError::NoReply));
-    let r: u64 = end.call("S.Fine", &5u64).expect("pool survives a handler panic");
+    let r: u64 = end
+        .call("S.Fine", &5u64)
+        .expect("pool survives a handler panic");
     assert_eq!(r, 5);
 }
 
@@ -140,7 +180,11 @@ fn a_type_mismatch_panics_naming_both_sides_types() {
     });
     assert!(text.contains("alloc::string::String"), "{text}");
     assert!(text.contains("takes u64"), "{text}");
-    assert_eq!(executed.load(Ordering::SeqCst), 0, "the handler did not run on a mismatch");
+    assert_eq!(
+        executed.load(Ordering::SeqCst),
+        0,
+        "the handler did not run on a mismatch"
+    );
     let text = panic_text(|| {
         let _ = end.call::<_, String>("Count.Inc", &1u64);
     });

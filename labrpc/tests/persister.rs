@@ -15,7 +15,11 @@ fn save_stores_both_and_reads_return_copies() {
     assert_eq!((p.raft_state_size(), p.snapshot_size()), (7, 6));
     let mut out = p.read_raft_state();
     out[0] = b'X';
-    assert_eq!(p.read_raft_state(), b"state-1", "mutating a read does not change what was saved");
+    assert_eq!(
+        p.read_raft_state(),
+        b"state-1",
+        "mutating a read does not change what was saved"
+    );
 }
 
 #[test]
@@ -56,7 +60,11 @@ fn concurrent_saves_are_atomic_pairs() {
         s.spawn(move || {
             for _ in 0..2000 {
                 let copy = p.copy();
-                assert_eq!(copy.read_raft_state(), copy.read_snapshot(), "state and snapshot from one save");
+                assert_eq!(
+                    copy.read_raft_state(),
+                    copy.read_snapshot(),
+                    "state and snapshot from one save"
+                );
             }
         });
     });
