@@ -6,8 +6,9 @@
 //! `DISTLAB_LOG=debug` shows everything at debug, `DISTLAB_LOG=vote=debug,commit=trace`
 //! only those topics. Unset, nothing is printed.
 //!
-//! Each line reads `<ms since start> <TOPIC> <fields> <message>`, easy to
-//! split into one column per peer.
+//! Each line reads `<seconds since start>s <topic>: <message> peer=<n> <fields>`;
+//! the `distlab-logs` viewer (`cargo run -p testkit --bin distlab-logs -- -c 3 LOGFILE`)
+//! filters it by topic and prints one column per peer.
 
 use std::sync::Once;
 
@@ -34,6 +35,7 @@ pub fn init() {
             .with_timer(tracing_subscriber::fmt::time::uptime())
             .with_target(true)
             .with_level(false)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .with_test_writer()
             .try_init();
     });
