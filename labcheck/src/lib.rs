@@ -1,0 +1,77 @@
+//! `labcheck` judges the histories the distlab labs record: was what the
+//! clients saw consistent with a single copy of the service, taking effect
+//! one operation at a time (linearizability)?
+//!
+//! 1. Record operations with a [`Recorder`] while the test's clients run.
+//! 2. [`check`] the [`History`] against a [`Model`] (the [`models`] cover the
+//!    labs' key/value stores and a register), with a timeout.
+//! 3. On failure, write the HTML picture ([`html::write_failure_picture`])
+//!    and, if wanted, the history itself ([`History::save_jsonl`]) so it can
+//!    be re-checked with the `labcheck` command.
+//!
+//! ```
+//! use std::time::Duration;
+//! use labcheck::models::{Kv, KvInput, KvOutput};
+//! use labcheck::{CheckResult, Recorder, check};
+//!
+//! let rec: Recorder<KvInput, KvOutput> = Recorder::start();
+//! let put = rec.begin(0, KvInput::put("k", "v"));
+//! rec.end(put, KvOutput::Ok);
+//! let get = rec.begin(1, KvInput::get("k"));
+//! rec.end(get, KvOutput::value("v"));
+//!
+//! let history = rec.history();
+//! match check(&Kv, &history, Duration::from_secs(5)) {
+//!     CheckResult::Linearizable => {}
+//!     failed => {
+//!         let picture = labcheck::html::write_failure_picture(&Kv, &history, &failed);
+//!         panic!("history is {failed}; picture: {picture:?}");
+//!     }
+//! }
+//! ```
+//!
+//! The checker is a Wing & Gong search with Lowe's memoization, made
+//! P-compositional by [`Model::partition`] (each part, e.g. each key, is
+//! checked separately and in parallel). A check that runs out of time
+//! returns [`CheckResult::Unknown`], which is never a pass.
+
+#![warn(missing_docs)]
+
+mod checker;
+pub mod formats;
+mod history;
+pub mod html;
+mod model;
+pub mod models;
+mod recorder;
+mod search;
+
+use std::time::Duration;
+
+pub use checker::{CheckResult, Evidence, LinearizedOp, PartitionFailure, check};
+pub use formats::ParseError;
+pub use history::{ClientId, History, Operation};
+pub use model::{Model, partition_by};
+pub use recorder::{Pending, Recorder};
+
+/// Checks `history` and panics unless it is linearizable, after writing the
+/// picture with [`html::write_failure_picture`]. A timeout
+/// ([`CheckResult::Unknown`]) fails too.
+pub fn assert_linearizable<M: Model>(
+    model: &M,
+    history: &History<M::Input, M::Output>,
+    timeout: Duration,
+) {
+    let result = check(model, history, timeout);
+    if result.is_linearizable() {
+        return;
+    }
+    let picture = match html::write_failure_picture(model, history, &result) {
+        Ok(path) => format!("picture: {}", path.display()),
+        Err(e) => format!("could not write the picture: {e}"),
+    };
+    panic!(
+        "history of {} operations is {result} ({picture})",
+        history.len()
+    );
+}

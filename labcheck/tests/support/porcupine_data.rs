@@ -1,0 +1,129 @@
+//! Finding and loading the Porcupine reference histories
+//! (`shared/bench/porcupine-data`), shared by the parity test and the
+//! benchmark.
+
+#![allow(dead_code)] // Each user needs a different subset.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use labcheck::models::{
+    Kv, KvInput, KvNoPartition, KvOutput, Register, RegisterInput, RegisterOutput,
+};
+use labcheck::{CheckResult, History, check, formats};
+
+/// The environment variable that overrides where the data lives.
+pub const DATA_ENV: &str = "DISTLAB_PORCUPINE_DATA";
+
+/// The data directory: `$DISTLAB_PORCUPINE_DATA`, or
+/// `shared/bench/porcupine-data` beside the workspace. Panics with what to do
+/// when it is missing.
+pub fn data_dir() -> PathBuf {
+    let dir = std::env::var_os(DATA_ENV).map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench/porcupine-data"),
+        PathBuf::from,
+    );
+    assert!(
+        dir.join("expected.tsv").is_file(),
+        "the Porcupine reference data is missing: no expected.tsv in {}. \
+         Put the data there (shared/bench/porcupine-data beside the workspace) \
+         or point {DATA_ENV} at the directory holding expected.tsv.",
+        dir.display()
+    );
+    dir
+}
+
+/// One row of `expected.tsv`.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub file: String,
+    pub linearizable: bool,
+    pub model: String,
+}
+
+fn tsv(dir: &Path, name: &str) -> Vec<Vec<String>> {
+    let path = dir.join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect()
+}
+
+/// The rows of `expected.tsv`.
+pub fn expected_rows(dir: &Path) -> Vec<Row> {
+    tsv(dir, "expected.tsv")
+        .into_iter()
+        .enumerate()
+        .map(|(i, cols)| {
+            assert_eq!(
+                cols.len(),
+                3,
+                "expected.tsv line {} has {} columns, not 3",
+                i + 2,
+                cols.len()
+            );
+            let linearizable = match cols[1].as_str() {
+                "linearizable" => true,
+                "not_linearizable" => false,
+                other => panic!("expected.tsv line {}: unknown verdict {other:?}", i + 2),
+            };
+            Row {
+                file: cols[0].clone(),
+                linearizable,
+                model: cols[2].clone(),
+            }
+        })
+        .collect()
+}
+
+/// Porcupine's median milliseconds per `(file, model)`.
+pub fn porcupine_ms(dir: &Path) -> HashMap<(String, String), f64> {
+    tsv(dir, "porcupine-ms.tsv")
+        .into_iter()
+        .filter_map(|cols| {
+            let ms = cols.get(2)?.parse().ok()?;
+            Some(((cols[0].clone(), cols[1].clone()), ms))
+        })
+        .collect()
+}
+
+/// A parsed history of either kind.
+pub enum Loaded {
+    Register(History<RegisterInput, RegisterOutput>),
+    Kv(History<KvInput, KvOutput>),
+}
+
+impl Loaded {
+    pub fn len(&self) -> usize {
+        match self {
+            Loaded::Register(h) => h.len(),
+            Loaded::Kv(h) => h.len(),
+        }
+    }
+}
+
+/// Parses a row's file with the parser its model needs.
+pub fn load(dir: &Path, row: &Row) -> Loaded {
+    let path = dir.join(&row.file);
+    match row.model.as_str() {
+        "etcd" => Loaded::Register(formats::jepsen::load(&path).unwrap_or_else(|e| panic!("{e}"))),
+        "kv" | "kv-nopartition" => {
+            Loaded::Kv(formats::porcupine_kv::load(&path).unwrap_or_else(|e| panic!("{e}")))
+        }
+        other => panic!("{}: unknown model {other:?} in expected.tsv", row.file),
+    }
+}
+
+/// Checks a loaded history with the row's model.
+pub fn check_row(row: &Row, history: &Loaded, timeout: Duration) -> CheckResult {
+    match (row.model.as_str(), history) {
+        ("etcd", Loaded::Register(h)) => check(&Register, h, timeout),
+        ("kv", Loaded::Kv(h)) => check(&Kv, h, timeout),
+        ("kv-nopartition", Loaded::Kv(h)) => check(&KvNoPartition, h, timeout),
+        (model, _) => panic!("{}: history does not fit model {model}", row.file),
+    }
+}
