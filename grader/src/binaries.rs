@@ -1,0 +1,249 @@
+//! Building the lab test binaries once (`cargo test --no-run`) and listing
+//! the tests inside each, so every run afterwards is a plain process start.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde::Deserialize;
+
+use crate::error::{Context, GraderError, Result};
+use crate::workspace::{Workspace, cargo};
+
+/// Which Cargo profile builds the test binaries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    /// The `test` profile (`cargo test`'s own; the kit sets opt-level 1),
+    /// so the grader reuses what students' `cargo test` already built.
+    Test,
+    /// `cargo test --release`.
+    Release,
+}
+
+/// Where and how to build.
+#[derive(Clone, Debug)]
+pub struct BuildOptions {
+    /// The profile.
+    pub profile: Profile,
+    /// `--target-dir`, when not Cargo's default (or `CARGO_TARGET_DIR`).
+    pub target_dir: Option<PathBuf>,
+    /// Extra environment for cargo (e.g. `RUSTFLAGS`).
+    pub env: Vec<(String, String)>,
+}
+
+/// A compiled test target.
+#[derive(Clone, Debug)]
+pub struct TestBinary {
+    /// The package it belongs to.
+    pub package: String,
+    /// The target name (`part_a`, or the lib's name for unit tests).
+    pub target: String,
+    /// Whether it is the library's unit-test binary.
+    pub is_lib: bool,
+    /// The package directory (tests run there, as under `cargo test`).
+    pub package_dir: PathBuf,
+    /// The executable.
+    pub path: PathBuf,
+    /// Full libtest names of the tests inside (`module::name` or `name`).
+    pub tests: Vec<String>,
+}
+
+impl TestBinary {
+    /// The cargo command that reruns `test` of this binary with `seed`.
+    pub fn rerun_command(&self, test: &str, seed: u64) -> String {
+        let target = if self.is_lib {
+            "--lib".to_owned()
+        } else {
+            format!("--test {}", self.target)
+        };
+        format!(
+            "{}={seed} cargo test -p {} {target} -- --exact {test}",
+            testkit::seed::SEED_VAR,
+            self.package
+        )
+    }
+}
+
+/// Why a build failed: the compiler's errors, for the student.
+#[derive(Clone, Debug)]
+pub struct BuildFailure {
+    /// The rendered compiler errors (or cargo's own message).
+    pub errors: String,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    reason: String,
+    #[serde(default)]
+    manifest_path: Option<PathBuf>,
+    #[serde(default)]
+    target: Option<Target>,
+    #[serde(default)]
+    profile: Option<ArtifactProfile>,
+    #[serde(default)]
+    executable: Option<PathBuf>,
+    #[serde(default)]
+    message: Option<Diagnostic>,
+}
+
+#[derive(Deserialize)]
+struct Target {
+    name: String,
+    kind: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ArtifactProfile {
+    test: bool,
+}
+
+#[derive(Deserialize)]
+struct Diagnostic {
+    level: String,
+    #[serde(default)]
+    rendered: Option<String>,
+}
+
+/// Builds the test binaries of `packages` once and lists their tests.
+///
+/// The outer `Result` is the grader's own failure (cargo missing, a binary
+/// that will not list its tests); the inner one is the code not compiling,
+/// which is the student's failure and is scored, not raised.
+pub fn build(
+    ws: &Workspace,
+    packages: &[&str],
+    opts: &BuildOptions,
+) -> Result<std::result::Result<Vec<TestBinary>, BuildFailure>> {
+    let mut cmd = Command::new(cargo());
+    cmd.args(["test", "--no-run", "--message-format=json"]);
+    for p in packages {
+        cmd.args(["-p", p]);
+    }
+    if opts.profile == Profile::Release {
+        cmd.arg("--release");
+    }
+    if let Some(t) = &opts.target_dir {
+        cmd.arg("--target-dir").arg(t);
+    }
+    cmd.envs(opts.env.iter().map(|(k, v)| (k, v)));
+    cmd.current_dir(&ws.root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut child = cmd
+        .spawn()
+        .context(|| "cannot run `cargo test --no-run` (is cargo on PATH?)".to_string())?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| GraderError::new("cargo's stdout was not captured"))?;
+    let mut binaries = Vec::new();
+    let mut errors = String::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.context(|| "cannot read cargo's output".to_string())?;
+        let Ok(msg) = serde_json::from_str::<Message>(&line) else {
+            continue;
+        };
+        match msg.reason.as_str() {
+            "compiler-message" => {
+                if let Some(d) = msg.message
+                    && let Some(r) = d.rendered
+                {
+                    eprint!("{r}");
+                    if d.level == "error" {
+                        errors.push_str(&r);
+                    }
+                }
+            }
+            "compiler-artifact" => {
+                let (Some(exe), Some(target), Some(manifest)) =
+                    (msg.executable, msg.target, msg.manifest_path)
+                else {
+                    continue;
+                };
+                if !msg.profile.is_some_and(|p| p.test) {
+                    continue;
+                }
+                let package_dir = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
+                let Some(member) = ws.members.iter().find(|m| m.dir == package_dir) else {
+                    continue;
+                };
+                binaries.push(TestBinary {
+                    package: member.package.clone(),
+                    is_lib: target.kind.iter().any(|k| k == "lib" || k == "rlib"),
+                    target: target.name,
+                    package_dir,
+                    path: exe,
+                    tests: Vec::new(),
+                });
+            }
+            _ => {}
+        }
+    }
+    let status = child
+        .wait()
+        .context(|| "cannot wait for cargo".to_string())?;
+    if !status.success() {
+        if errors.is_empty() {
+            errors = format!("`cargo test --no-run` failed ({status}); see its output above");
+        }
+        return Ok(Err(BuildFailure { errors }));
+    }
+    for b in &mut binaries {
+        b.tests = list_tests(&b.path)?;
+    }
+    Ok(Ok(binaries))
+}
+
+/// The tests in a libtest binary, by full name.
+pub fn list_tests(binary: &Path) -> Result<Vec<String>> {
+    let out = Command::new(binary)
+        .args(["--list", "--format", "terse"])
+        .stdin(Stdio::null())
+        .output()
+        .context(|| format!("cannot run {} --list", binary.display()))?;
+    if !out.status.success() {
+        return Err(GraderError::new(format!(
+            "{} --list failed ({}): {}",
+            binary.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(parse_list(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// `name: test` lines of `--list --format terse`; benchmarks are skipped.
+fn parse_list(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.strip_suffix(": test"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_keeps_tests_and_drops_benchmarks() {
+        let text = "a: test\nm::b: test\nbench_x: benchmark\n";
+        assert_eq!(parse_list(text), vec!["a".to_string(), "m::b".to_string()]);
+    }
+
+    #[test]
+    fn rerun_command_names_the_target_and_seed() {
+        let b = TestBinary {
+            package: "lab1-kvsrv".into(),
+            target: "part_a".into(),
+            is_lib: false,
+            package_dir: PathBuf::new(),
+            path: PathBuf::new(),
+            tests: vec![],
+        };
+        assert_eq!(
+            b.rerun_command("one_client", 7),
+            "DISTLAB_SEED=7 cargo test -p lab1-kvsrv --test part_a -- --exact one_client"
+        );
+    }
+}

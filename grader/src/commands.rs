@@ -1,0 +1,485 @@
+//! The subcommands, on top of the building blocks: what `list`, `run`,
+//! `stress`, `grade` and `handout` do, in order.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use testkit::grade::Policy;
+
+use crate::binaries::{self, BuildOptions, Profile};
+use crate::cli::{ExportOpts, RunOpts};
+use crate::engine::{self, EngineConfig, StopRule};
+use crate::error::{Context, GraderError, Result};
+use crate::export::{self, Graded};
+use crate::handout;
+use crate::plan;
+use crate::progress::Progress;
+use crate::score::{self, LabScore};
+use crate::summary;
+use crate::workspace::{Selection, Workspace};
+
+/// How a command ended, for the exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Finish {
+    /// Every run passed (or nothing was run).
+    AllPassed,
+    /// Some run failed, or a submission could not be graded.
+    SomeFailed,
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// `grader list [LAB]`.
+pub fn list(ws: &Workspace, lab: Option<&str>) -> Result<Finish> {
+    let labs: Vec<usize> = match lab {
+        Some(l) => vec![ws.find_lab(l)?],
+        None => (0..ws.labs.len()).collect(),
+    };
+    if labs.is_empty() {
+        println!(
+            "no labs in {} (no member has a grade.toml)",
+            ws.root.display()
+        );
+    }
+    let mut out = String::new();
+    for i in labs {
+        let l = &ws.labs[i];
+        let g = &l.grade;
+        let _ = writeln!(
+            out,
+            "{} ({}): {}; policy {}; {} points",
+            l.package,
+            l.short(),
+            g.lab.title,
+            g.lab.policy.name(),
+            g.total_points()
+        );
+        if !g.lab.student_files.is_empty() {
+            let _ = writeln!(out, "  student files: {}", g.lab.student_files.join(", "));
+        }
+        let width = g.tests.keys().map(String::len).max().unwrap_or(0);
+        for (name, part) in &g.parts {
+            let tests: Vec<_> = g.tests.values().filter(|t| t.part == *name).collect();
+            let points: f64 = tests.iter().map(|t| t.points).sum();
+            let req = if part.requires.is_empty() {
+                String::new()
+            } else {
+                format!("; requires {}", part.requires.join(", "))
+            };
+            let _ = writeln!(out, "  part {name}: {} ({points} points{req})", part.title);
+            for t in tests {
+                let mut budgets = vec![
+                    format!("timeout {}s", t.timeout_secs),
+                    format!("rss {} MiB", t.max_rss_mib),
+                ];
+                if let Some(v) = t.max_rpcs {
+                    budgets.push(format!("max_rpcs {v}"));
+                }
+                if let Some(v) = t.max_bytes {
+                    budgets.push(format!("max_bytes {v}"));
+                }
+                if let Some(v) = t.max_heap_bytes {
+                    budgets.push(format!("max_heap_bytes {v}"));
+                }
+                let _ = writeln!(
+                    out,
+                    "    {:width$}  {:>5} pts  {}",
+                    t.name,
+                    t.points,
+                    budgets.join(", ")
+                );
+            }
+        }
+        out.push('\n');
+    }
+    print!("{out}");
+    Ok(Finish::AllPassed)
+}
+
+/// Options shared by every command that runs tests.
+pub struct RunRequest<'a> {
+    /// `LAB[/PART]` arguments.
+    pub labs: &'a [String],
+    /// `--test` names.
+    pub tests: &'a [String],
+    /// When to stop.
+    pub stop: StopRule,
+    /// How to run.
+    pub opts: &'a RunOpts,
+    /// Whether to print scores (not in stress mode).
+    pub score: bool,
+}
+
+/// `grader run` (and the default job): build, run, print the table.
+pub fn run(
+    ws: &Workspace,
+    req: &RunRequest<'_>,
+    exports: &ExportOpts,
+    interrupt: &AtomicBool,
+) -> Result<Finish> {
+    let selections = ws.select(req.labs)?;
+    let out_dir = out_dir(req.opts)?;
+    let name = ws
+        .root
+        .file_name()
+        .map_or_else(|| "kit".into(), |n| n.to_string_lossy().into_owned());
+    let graded = run_tree(
+        ws,
+        &selections,
+        req,
+        &out_dir,
+        req.opts.target_dir.clone(),
+        &name,
+        interrupt,
+    )?;
+    write_exports(std::slice::from_ref(&graded), exports)?;
+    Ok(finish_of(&[graded], interrupt))
+}
+
+fn finish_of(graded: &[Graded], interrupt: &AtomicBool) -> Finish {
+    if interrupt.load(std::sync::atomic::Ordering::SeqCst) {
+        Finish::Interrupted
+    } else if graded.iter().all(Graded::all_passed) {
+        Finish::AllPassed
+    } else {
+        Finish::SomeFailed
+    }
+}
+
+fn out_dir(opts: &RunOpts) -> Result<PathBuf> {
+    match &opts.out {
+        Some(d) => Ok(d.clone()),
+        None => {
+            let here = std::env::current_dir()
+                .context(|| "cannot read the current directory".to_string())?;
+            Ok(here.join("grader-out").join(crate::clock::folder_stamp()))
+        }
+    }
+}
+
+/// Builds, runs and scores the selected labs of one tree.
+fn run_tree(
+    ws: &Workspace,
+    selections: &[Selection],
+    req: &RunRequest<'_>,
+    out_dir: &Path,
+    target_dir: Option<PathBuf>,
+    name: &str,
+    interrupt: &AtomicBool,
+) -> Result<Graded> {
+    let started = std::time::Instant::now();
+    let mut packages: Vec<&str> = selections
+        .iter()
+        .map(|s| ws.labs[s.lab].package.as_str())
+        .collect();
+    packages.sort_unstable();
+    packages.dedup();
+    let build_opts = BuildOptions {
+        profile: if req.opts.release {
+            Profile::Release
+        } else {
+            Profile::Test
+        },
+        target_dir,
+        env: Vec::new(),
+    };
+    eprintln!("building the tests of {} ...", packages.join(", "));
+    let binaries = match binaries::build(ws, &packages, &build_opts)? {
+        Ok(b) => b,
+        Err(failure) => {
+            let first = failure
+                .errors
+                .lines()
+                .find(|l| l.starts_with("error"))
+                .unwrap_or("see the build output");
+            let problem = format!("the code does not compile: {first}\n{}", failure.errors);
+            println!("{name}: {}", problem.lines().next().unwrap_or(""));
+            return Ok(Graded {
+                name: name.to_owned(),
+                problem: Some(problem),
+                records: Vec::new(),
+                summaries: Vec::new(),
+                scores: zero_scores(ws, selections, req.opts),
+                elapsed: started.elapsed(),
+            });
+        }
+    };
+    let (tests, warnings) = plan::plan(ws, selections, req.tests, &binaries)?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    let cfg = EngineConfig {
+        jobs: req.opts.jobs.max(1),
+        out_dir: out_dir.to_path_buf(),
+        keep_logs: req.opts.keep_logs,
+        seed: req.opts.seed,
+        grace: Duration::from_secs(req.opts.grace),
+        log_cap: req.opts.log_cap_mib.saturating_mul(1024 * 1024),
+        stop: req.stop,
+    };
+    let per_test = match req.stop {
+        StopRule::Iterations(n) => Some(n),
+        StopRule::Stress { count, .. } => count,
+    };
+    println!(
+        "running {} test(s){}, {} at a time; logs of failing runs go to {}",
+        tests.len(),
+        per_test.map_or_else(String::new, |n| format!(" × {n}")),
+        cfg.jobs,
+        out_dir.display()
+    );
+    let progress = Progress::new(&tests, per_test);
+    let outcome = engine::execute(&tests, &cfg, interrupt, &progress)?;
+    progress.finish();
+    let summaries = summary::summarize(&tests, &outcome.records);
+    let scores = if req.score {
+        score_runs(ws, selections, req.opts, &outcome.records)
+    } else {
+        Vec::new()
+    };
+    if outcome.interrupted {
+        println!("\ninterrupted: partial results of the runs that finished");
+    }
+    print!("{}", summary::render(&summaries, &scores));
+    let runs = outcome.records.len() as f64;
+    let minutes = outcome.elapsed.as_secs_f64() / 60.0;
+    println!(
+        "\n{} runs in {:.1} s ({:.1} runs/min at -j {})",
+        outcome.records.len(),
+        outcome.elapsed.as_secs_f64(),
+        if minutes > 0.0 { runs / minutes } else { 0.0 },
+        cfg.jobs
+    );
+    if is_empty_dir(out_dir) {
+        let _ = std::fs::remove_dir(out_dir);
+    } else {
+        println!("logs: {}", out_dir.display());
+    }
+    Ok(Graded {
+        name: name.to_owned(),
+        problem: None,
+        records: outcome.records,
+        summaries,
+        scores,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn is_empty_dir(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none())
+}
+
+fn policy_of(ws: &Workspace, lab: usize, opts: &RunOpts) -> Policy {
+    opts.policy
+        .map_or(ws.labs[lab].grade.lab.policy, Policy::from)
+}
+
+fn score_runs(
+    ws: &Workspace,
+    selections: &[Selection],
+    opts: &RunOpts,
+    records: &[engine::RunRecord],
+) -> Vec<LabScore> {
+    let mut labs: Vec<usize> = selections.iter().map(|s| s.lab).collect();
+    labs.sort_unstable();
+    labs.dedup();
+    labs.iter()
+        .map(|&i| {
+            let lab = &ws.labs[i];
+            let mut counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+            for r in records.iter().filter(|r| r.lab == lab.package) {
+                let e = counts.entry(r.test.clone()).or_default();
+                e.1 += 1;
+                if r.passed() {
+                    e.0 += 1;
+                }
+            }
+            score::score_lab(&lab.grade, policy_of(ws, i, opts), &counts)
+        })
+        .collect()
+}
+
+/// Scores for a tree that could not run: every selected test failed once.
+fn zero_scores(ws: &Workspace, selections: &[Selection], opts: &RunOpts) -> Vec<LabScore> {
+    let mut by_lab: BTreeMap<usize, BTreeMap<String, (u64, u64)>> = BTreeMap::new();
+    for s in selections {
+        let counts = by_lab.entry(s.lab).or_default();
+        for t in ws.labs[s.lab].grade.tests.values() {
+            if s.part.as_ref().is_none_or(|p| *p == t.part) {
+                counts.insert(t.name.clone(), (0, 1));
+            }
+        }
+    }
+    by_lab
+        .iter()
+        .map(|(&i, c)| score::score_lab(&ws.labs[i].grade, policy_of(ws, i, opts), c))
+        .collect()
+}
+
+fn write_exports(graded: &[Graded], exports: &ExportOpts) -> Result<()> {
+    if let Some(p) = &exports.json {
+        let text = serde_json::to_string_pretty(&export::to_json(graded))
+            .context(|| "cannot encode the JSON export".to_string())?;
+        export::write(p, &text)?;
+        println!("wrote {}", p.display());
+    }
+    if let Some(p) = &exports.gradescope {
+        let [one] = graded else {
+            return Err(GraderError::new(
+                "--gradescope writes one submission's results.json; grade one submission per call",
+            ));
+        };
+        let text = serde_json::to_string_pretty(&export::to_gradescope(one, exports.visibility))
+            .context(|| "cannot encode results.json".to_string())?;
+        export::write(p, &text)?;
+        println!("wrote {}", p.display());
+    }
+    if let Some(p) = &exports.junit {
+        export::write(p, &export::to_junit(graded))?;
+        println!("wrote {}", p.display());
+    }
+    if let Some(p) = &exports.csv {
+        export::write(p, &export::to_csv(graded))?;
+        println!("wrote {}", p.display());
+    }
+    Ok(())
+}
+
+/// The files of the selected labs a submission must provide, as
+/// workspace-relative paths.
+fn student_files(ws: &Workspace, selections: &[Selection]) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for s in selections {
+        let lab = &ws.labs[s.lab];
+        for f in &lab.grade.lab.student_files {
+            let p = ws.relative(&lab.dir).join(f);
+            if !files.contains(&p) {
+                files.push(p);
+            }
+        }
+    }
+    files
+}
+
+/// `grader grade SUBMISSION...`.
+pub fn grade(
+    kit: &Workspace,
+    submissions: &[PathBuf],
+    req: &RunRequest<'_>,
+    work_dir: Option<&Path>,
+    exports: &ExportOpts,
+    interrupt: &AtomicBool,
+) -> Result<Finish> {
+    if exports.gradescope.is_some() && submissions.len() != 1 {
+        return Err(GraderError::new(
+            "--gradescope writes one submission's results.json; grade one submission per call",
+        ));
+    }
+    let selections = kit.select(req.labs)?;
+    let files = student_files(kit, &selections);
+    let out_root = out_dir(req.opts)?;
+    // One target dir for every submission: the kit's dependencies build once.
+    let target = req.opts.target_dir.clone().unwrap_or_else(|| {
+        std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| kit.root.join("target"), PathBuf::from)
+            .join("grader-submissions")
+    });
+    let mut graded = Vec::new();
+    for sub in submissions {
+        if interrupt.load(std::sync::atomic::Ordering::SeqCst) {
+            break;
+        }
+        let name = sub.file_name().map_or_else(
+            || sub.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        println!("\n== grading {name} ({})", sub.display());
+        let missing: Vec<String> = files
+            .iter()
+            .filter(|f| !sub.join(f).is_file())
+            .map(|f| f.display().to_string())
+            .collect();
+        if !sub.is_dir() || !missing.is_empty() {
+            let problem = if sub.is_dir() {
+                format!(
+                    "submission refused: required files missing: {}; submit every file listed in the lab's grade.toml (student_files), at its path in the workspace",
+                    missing.join(", ")
+                )
+            } else {
+                format!("submission refused: {} is not a folder", sub.display())
+            };
+            println!("{name}: {problem}");
+            graded.push(Graded {
+                name,
+                problem: Some(problem),
+                records: Vec::new(),
+                summaries: Vec::new(),
+                scores: zero_scores(kit, &selections, req.opts),
+                elapsed: Duration::ZERO,
+            });
+            continue;
+        }
+        let temp;
+        let tree = match work_dir {
+            Some(d) => {
+                let t = d.join(&name);
+                if t.exists() {
+                    std::fs::remove_dir_all(&t)
+                        .context(|| format!("cannot clear {}", t.display()))?;
+                }
+                t
+            }
+            None => {
+                temp = tempfile::Builder::new()
+                    .prefix("grader-grade-")
+                    .tempdir()
+                    .context(|| "cannot create a temporary folder".to_string())?;
+                temp.path().join(&name)
+            }
+        };
+        handout::prepare_tree(kit, &tree)?;
+        for f in &files {
+            let dst = tree.join(f);
+            if let Some(dir) = dst.parent() {
+                std::fs::create_dir_all(dir)
+                    .context(|| format!("cannot create {}", dir.display()))?;
+            }
+            std::fs::copy(sub.join(f), &dst)
+                .context(|| format!("cannot copy {} into the build tree", sub.join(f).display()))?;
+        }
+        let ws = Workspace::load(&tree)?;
+        // The copy has the same labs; map the selections by package.
+        let sels: Vec<Selection> = selections
+            .iter()
+            .map(|s| {
+                let pkg = &kit.labs[s.lab].package;
+                ws.find_lab(pkg).map(|lab| Selection {
+                    lab,
+                    part: s.part.clone(),
+                })
+            })
+            .collect::<Result<_>>()?;
+        let g = run_tree(
+            &ws,
+            &sels,
+            req,
+            &out_root.join(&name),
+            Some(target.clone()),
+            &name,
+            interrupt,
+        )?;
+        println!("{name}: {:.1}/{} points", g.score(), g.max_score());
+        graded.push(g);
+    }
+    if graded.len() > 1 {
+        println!("\nsubmission                      score");
+        for g in &graded {
+            println!("{:30} {:>6.1}/{}", g.name, g.score(), g.max_score());
+        }
+    }
+    write_exports(&graded, exports)?;
+    Ok(finish_of(&graded, interrupt))
+}

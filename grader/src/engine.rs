@@ -1,0 +1,290 @@
+//! The run loop: `-j` workers take (test, iteration) jobs, run each as its
+//! own supervised process, judge it, keep or drop its log, and feed the
+//! progress display. `grader run` gives a fixed count per test; `grader
+//! stress` a count, a duration and/or "stop at the first failure".
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use testkit::report::RunReport;
+
+use crate::error::{Context, GraderError, Result};
+use crate::plan::PlannedTest;
+use crate::process::{self, Launch};
+use crate::progress::Progress;
+use crate::verdict::{self, VerdictKind};
+
+/// When to stop starting runs.
+#[derive(Clone, Copy, Debug)]
+pub enum StopRule {
+    /// Exactly this many runs of every test.
+    Iterations(u64),
+    /// Until any of the set limits is hit.
+    Stress {
+        /// Runs per test.
+        count: Option<u64>,
+        /// Total wall-clock time.
+        duration: Option<Duration>,
+        /// Stop at the first run that does not pass.
+        until_fail: bool,
+    },
+}
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Runs at once.
+    pub jobs: usize,
+    /// Where logs go.
+    pub out_dir: PathBuf,
+    /// Keep the logs of passing runs too.
+    pub keep_logs: bool,
+    /// Use this seed for every run instead of fresh ones.
+    pub seed: Option<u64>,
+    /// Added to a test's timeout_secs before the grader kills it.
+    pub grace: Duration,
+    /// Most bytes of output a log keeps.
+    pub log_cap: u64,
+    /// When to stop.
+    pub stop: StopRule,
+}
+
+/// Everything recorded about one run (the `--json` export's rows).
+#[derive(Clone, Debug, Serialize)]
+pub struct RunRecord {
+    /// The lab's package.
+    pub lab: String,
+    /// The part.
+    pub part: String,
+    /// The test (its `grade.toml` name).
+    pub test: String,
+    /// 0-based iteration of this test.
+    pub iteration: u64,
+    /// The seed it ran with.
+    pub seed: u64,
+    /// The verdict.
+    pub verdict: VerdictKind,
+    /// Why it did not pass.
+    pub message: Option<String>,
+    /// Wall-clock seconds measured by the grader.
+    pub seconds: f64,
+    /// RPCs from the run's report.
+    pub rpcs: Option<u64>,
+    /// Bytes from the run's report.
+    pub bytes: Option<u64>,
+    /// Operations from the run's report.
+    pub ops: Option<u64>,
+    /// Peak heap bytes from the run's report.
+    pub heap_peak_bytes: Option<u64>,
+    /// Peak resident set size, measured by the grader.
+    pub peak_rss_bytes: u64,
+    /// The kept log, if any.
+    pub log: Option<PathBuf>,
+    /// Whether the log was cut at the cap.
+    pub log_truncated: bool,
+    /// The command that reruns it.
+    pub rerun: String,
+    /// Index into the planned tests (not exported).
+    #[serde(skip)]
+    pub test_index: usize,
+}
+
+impl RunRecord {
+    /// Whether it passed.
+    pub fn passed(&self) -> bool {
+        self.verdict == VerdictKind::Pass
+    }
+}
+
+/// What a batch of runs produced.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// Every finished run, in finishing order.
+    pub records: Vec<RunRecord>,
+    /// Whether Ctrl-C cut the batch short.
+    pub interrupted: bool,
+    /// Wall-clock time of the whole batch.
+    pub elapsed: Duration,
+}
+
+struct Scheduler {
+    rule: StopRule,
+    started: Instant,
+    next: Mutex<(usize, Vec<u64>)>,
+    tests: usize,
+    failed: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Scheduler {
+    /// The next (test, iteration), round-robin so every test progresses.
+    fn next(&self) -> Option<(usize, u64)> {
+        let (count, deadline, until_fail) = match self.rule {
+            StopRule::Iterations(n) => (Some(n), None, false),
+            StopRule::Stress {
+                count,
+                duration,
+                until_fail,
+            } => (count, duration, until_fail),
+        };
+        if until_fail && self.failed.load(Ordering::SeqCst) {
+            return None;
+        }
+        if deadline.is_some_and(|d| self.started.elapsed() >= d) {
+            return None;
+        }
+        let mut g = lock(&self.next);
+        let (cursor, done) = &mut *g;
+        for _ in 0..self.tests {
+            let t = *cursor;
+            *cursor = (*cursor + 1) % self.tests;
+            if count.is_none_or(|c| done[t] < c) {
+                done[t] += 1;
+                return Some((t, done[t] - 1));
+            }
+        }
+        None
+    }
+}
+
+/// Runs `tests` under `cfg`, stopping early when `interrupt` is set.
+pub fn execute(
+    tests: &[PlannedTest],
+    cfg: &EngineConfig,
+    interrupt: &AtomicBool,
+    progress: &Progress,
+) -> Result<Outcome> {
+    std::fs::create_dir_all(&cfg.out_dir)
+        .context(|| format!("cannot create output folder {}", cfg.out_dir.display()))?;
+    let reports = cfg.out_dir.join(".reports");
+    std::fs::create_dir_all(&reports).context(|| format!("cannot create {}", reports.display()))?;
+    let sched = Scheduler {
+        rule: cfg.stop,
+        started: Instant::now(),
+        next: Mutex::new((0, vec![0; tests.len()])),
+        tests: tests.len(),
+        failed: AtomicBool::new(false),
+    };
+    let records = Mutex::new(Vec::new());
+    let error: Mutex<Option<GraderError>> = Mutex::new(None);
+    let stop = AtomicBool::new(false);
+    thread::scope(|s| {
+        for _ in 0..cfg.jobs.max(1) {
+            s.spawn(|| {
+                while !interrupt.load(Ordering::SeqCst) && !stop.load(Ordering::SeqCst) {
+                    let Some((t, iteration)) = sched.next() else {
+                        break;
+                    };
+                    match run_one(&tests[t], t, iteration, cfg, &reports, interrupt) {
+                        Ok(Some(rec)) => {
+                            if !rec.passed() {
+                                sched.failed.store(true, Ordering::SeqCst);
+                            }
+                            progress.finished(&rec);
+                            lock(&records).push(rec);
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            lock(&error).get_or_insert(e);
+                            stop.store(true, Ordering::SeqCst);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let _ = std::fs::remove_dir_all(&reports);
+    if let Some(e) = lock(&error).take() {
+        return Err(e);
+    }
+    let records = std::mem::take(&mut *lock(&records));
+    Ok(Outcome {
+        records,
+        interrupted: interrupt.load(Ordering::SeqCst),
+        elapsed: sched.started.elapsed(),
+    })
+}
+
+fn run_one(
+    test: &PlannedTest,
+    index: usize,
+    iteration: u64,
+    cfg: &EngineConfig,
+    reports: &Path,
+    interrupt: &AtomicBool,
+) -> Result<Option<RunRecord>> {
+    let seed = cfg.seed.unwrap_or_else(testkit::seed::fresh_seed);
+    let stem = format!("{}-{}-seed{seed}", test.spec.name, iteration);
+    let log = cfg.out_dir.join(format!("{stem}.log"));
+    let report_file = reports.join(format!("{stem}.jsonl"));
+    let kill_after = Duration::from_secs(test.spec.timeout_secs) + cfg.grace;
+    let launch = Launch {
+        program: test.binary.path.clone(),
+        args: vec![
+            "--exact".into(),
+            test.full_name.clone(),
+            "--test-threads=1".into(),
+            "--nocapture".into(),
+        ],
+        env: vec![
+            (testkit::seed::SEED_VAR.into(), seed.to_string()),
+            (
+                testkit::report::REPORT_VAR.into(),
+                report_file.display().to_string(),
+            ),
+        ],
+        cwd: test.binary.package_dir.clone(),
+        timeout: kill_after,
+        max_rss: test.spec.max_rss_mib.saturating_mul(1024 * 1024),
+        log: log.clone(),
+        log_cap: cfg.log_cap,
+        test: test.full_name.clone(),
+        interrupt,
+    };
+    let sup = process::supervise(&launch)?;
+    let report = read_report(&report_file, &test.spec.name);
+    let _ = std::fs::remove_file(&report_file);
+    let Some(v) = verdict::classify(&sup, report.as_ref(), &test.spec, kill_after) else {
+        // Interrupted: keep the log (the user may want it), record nothing.
+        return Ok(None);
+    };
+    let keep = cfg.keep_logs || v.kind != VerdictKind::Pass;
+    if !keep {
+        let _ = std::fs::remove_file(&log);
+    }
+    Ok(Some(RunRecord {
+        lab: test.lab.clone(),
+        part: test.spec.part.clone(),
+        test: test.spec.name.clone(),
+        iteration,
+        seed,
+        verdict: v.kind,
+        message: v.message,
+        seconds: sup.wall.as_secs_f64(),
+        rpcs: report.as_ref().map(|r| r.rpcs),
+        bytes: report.as_ref().map(|r| r.bytes),
+        ops: report.as_ref().map(|r| r.ops),
+        heap_peak_bytes: report.as_ref().and_then(|r| r.heap_peak),
+        peak_rss_bytes: sup.peak_rss,
+        log: keep.then_some(log),
+        log_truncated: sup.captured.discarded > 0,
+        rerun: test.binary.rerun_command(&test.full_name, seed),
+        test_index: index,
+    }))
+}
+
+/// The last report line for `test` in `path`, if any. The last one wins:
+/// testkit writes it as the run ends.
+fn read_report(path: &Path, test: &str) -> Option<RunReport> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<RunReport>(l).ok())
+        .rfind(|r| r.test == test)
+}

@@ -1,0 +1,260 @@
+//! One test run as its own process, watched from outside: in its own process
+//! group (so a timeout kills everything it started), with its memory polled,
+//! its output captured and its exit decoded. This is the grader's guard
+//! against student code; the test's own limits (testkit) are the inner one.
+
+use std::fs::File;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::capture::{Capture, Captured};
+use crate::error::{Context, Result};
+
+/// How often memory and the deadline are checked.
+const POLL: Duration = Duration::from_millis(50);
+
+/// What to start and the limits to hold it to.
+pub struct Launch<'a> {
+    /// The executable.
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+    /// Working directory.
+    pub cwd: PathBuf,
+    /// Kill after this long.
+    pub timeout: Duration,
+    /// Kill past this resident set size, in bytes.
+    pub max_rss: u64,
+    /// Where stdout and stderr go.
+    pub log: PathBuf,
+    /// Most bytes of output the log keeps.
+    pub log_cap: u64,
+    /// The libtest name, for scanning its lines.
+    pub test: String,
+    /// Set by Ctrl-C: kill and stop.
+    pub interrupt: &'a AtomicBool,
+}
+
+/// How the process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// It exited with this code.
+    Exited(i32),
+    /// A signal we did not send killed it.
+    Signalled(i32),
+    /// We killed it at its deadline.
+    TimedOut,
+    /// We killed it past its memory limit, at this RSS (bytes).
+    OutOfMemory(u64),
+    /// We killed it because the grader was interrupted.
+    Interrupted,
+}
+
+/// The outcome of a supervised run.
+#[derive(Clone, Debug)]
+pub struct Supervised {
+    /// How it ended.
+    pub ending: Ending,
+    /// Wall-clock time from start to end.
+    pub wall: Duration,
+    /// Peak resident set size in bytes (the larger of the polled VmHWM and
+    /// the kernel's ru_maxrss).
+    pub peak_rss: u64,
+    /// What its output held.
+    pub captured: Captured,
+}
+
+/// Starts `launch` and watches it to the end.
+pub fn supervise(launch: &Launch<'_>) -> Result<Supervised> {
+    let file = File::create(&launch.log)
+        .context(|| format!("cannot create log file {}", launch.log.display()))?;
+    let capture = Capture::new(file, launch.log_cap, &launch.test);
+    let start = Instant::now();
+    let mut child = Command::new(&launch.program)
+        .args(&launch.args)
+        .envs(launch.env.iter().map(|(k, v)| (k, v)))
+        .current_dir(&launch.cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .context(|| format!("cannot start {}", launch.program.display()))?;
+    let pid = child.id() as libc::pid_t;
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let mut readers = 0;
+    if let Some(out) = child.stdout.take() {
+        let (c, tx) = (capture.clone(), done_tx.clone());
+        thread::spawn(move || {
+            c.drain(out);
+            let _ = tx.send(());
+        });
+        readers += 1;
+    }
+    if let Some(err) = child.stderr.take() {
+        let (c, tx) = (capture.clone(), done_tx.clone());
+        thread::spawn(move || {
+            c.drain(err);
+            let _ = tx.send(());
+        });
+        readers += 1;
+    }
+    drop(done_tx);
+
+    let deadline = start + launch.timeout;
+    let mut polled_peak = 0u64;
+    let mut killed: Option<Ending> = None;
+    loop {
+        if exited_without_reaping(pid) {
+            break;
+        }
+        if let Some((rss, hwm)) = read_rss(pid) {
+            polled_peak = polled_peak.max(hwm).max(rss);
+            if rss > launch.max_rss && killed.is_none() {
+                killed = Some(Ending::OutOfMemory(rss));
+            }
+        }
+        if killed.is_none() && launch.interrupt.load(Ordering::SeqCst) {
+            killed = Some(Ending::Interrupted);
+        }
+        if killed.is_none() && Instant::now() >= deadline {
+            killed = Some(Ending::TimedOut);
+        }
+        if killed.is_some() {
+            kill_group(pid);
+        }
+        thread::sleep(POLL);
+    }
+    // The leader is gone but is not reaped yet, so its pid (the group id)
+    // cannot be reused: kill whatever it left behind in its group.
+    kill_group(pid);
+    let (status, maxrss_kib) = reap(pid);
+    let wall = start.elapsed();
+    drop(child);
+    // Readers end when every writer of the pipes is gone; a process that
+    // escaped the group could hold them open, so do not wait forever.
+    for _ in 0..readers {
+        if done_rx.recv_timeout(Duration::from_secs(5)).is_err() {
+            capture.note(
+                "stopped reading output: a process outside the run's group kept the pipes open",
+            );
+            break;
+        }
+    }
+    if let Some(e) = capture.write_error() {
+        capture.note(&format!("writing this log failed: {e}"));
+    }
+    let captured = capture.finish();
+    let ending = killed.unwrap_or(match status {
+        Status::Code(c) => Ending::Exited(c),
+        Status::Signal(s) => Ending::Signalled(s),
+    });
+    Ok(Supervised {
+        ending,
+        wall,
+        peak_rss: polled_peak.max(maxrss_kib.saturating_mul(1024)),
+        captured,
+    })
+}
+
+enum Status {
+    Code(i32),
+    Signal(i32),
+}
+
+/// Whether `pid` has exited, leaving it as a zombie for [`reap`].
+fn exited_without_reaping(pid: libc::pid_t) -> bool {
+    // SAFETY: `info` is a plain C struct, zero-initialised as waitid(2)
+    // requires for detecting "no state change" with WNOHANG.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: valid pointer to `info`; `pid` is our own child.
+    let rc = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        )
+    };
+    if rc != 0 {
+        // EINTR: ask again at the next poll. ECHILD: already reaped, which
+        // only we do; treat as exited.
+        return std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR);
+    }
+    // SAFETY: reading the pid field of a siginfo filled by waitid.
+    unsafe { info.si_pid() != 0 }
+}
+
+/// Reaps `pid`; returns its status and ru_maxrss in KiB.
+fn reap(pid: libc::pid_t) -> (Status, u64) {
+    let mut status: libc::c_int = 0;
+    // SAFETY: zeroed rusage is a valid value for wait4 to overwrite.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: valid pointers; `pid` is our own child.
+        let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if rc == pid {
+            break;
+        }
+        if rc == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+            continue;
+        }
+        return (Status::Code(-1), 0);
+    }
+    let maxrss = u64::try_from(usage.ru_maxrss).unwrap_or(0);
+    if libc::WIFSIGNALED(status) {
+        (Status::Signal(libc::WTERMSIG(status)), maxrss)
+    } else {
+        (Status::Code(libc::WEXITSTATUS(status)), maxrss)
+    }
+}
+
+/// SIGKILL to every process in the group led by `pid`.
+fn kill_group(pid: libc::pid_t) {
+    // SAFETY: kill(2) with a negative pid signals that process group; the
+    // group is ours (created with process_group(0)) and its leader is not
+    // reaped yet, so the id cannot name anyone else's group.
+    unsafe {
+        libc::kill(-pid, libc::SIGKILL);
+    }
+}
+
+/// (VmRSS, VmHWM) of `pid` in bytes, from /proc.
+fn read_rss(pid: libc::pid_t) -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = text.lines().find(|l| l.starts_with(name))?;
+        let kib: u64 = line[name.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kib * 1024)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:").unwrap_or(0)))
+}
+
+/// A signal's name for reports.
+pub fn signal_name(sig: i32) -> String {
+    let name = match sig {
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGILL => "SIGILL",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGINT => "SIGINT",
+        libc::SIGTRAP => "SIGTRAP",
+        _ => return format!("signal {sig}"),
+    };
+    format!("{name} (signal {sig})")
+}

@@ -1,0 +1,67 @@
+//! Running the grader binary against the fixture workspace.
+
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The fixture workspace (`grader/fixtures`).
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// Where fixture builds go: one target dir shared by every grader test, so
+/// the fixtures' dependencies build once.
+pub fn fixture_target() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture-target")
+}
+
+/// A grader command with the fixture target dir set, started in the
+/// scratch area so default output folders (`grader-out/`) land there and
+/// not in the source tree.
+pub fn grader() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_grader"));
+    c.env("CARGO_TARGET_DIR", fixture_target())
+        .current_dir(env!("CARGO_TARGET_TMPDIR"));
+    c
+}
+
+/// Runs the grader on the fixture workspace with `args`.
+pub fn run_on_fixtures(args: &[&str]) -> Output {
+    grader()
+        .arg("--workspace")
+        .arg(fixtures())
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start the grader binary: {e}"))
+}
+
+/// stdout and stderr as text, for assertions and failure messages.
+pub fn texts(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A fresh, empty folder `name` under the cargo-provided scratch area.
+/// Shared results live for the whole test binary, so a fixed folder
+/// (cleared on first use) is used instead of a temp dir that would leak.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .unwrap_or_else(|e| panic!("cannot clear {}: {e}", dir.display()));
+    }
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    dir
+}
+
+/// Reads a JSON file the grader wrote.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("the grader did not write {}: {e}", path.display()));
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not JSON: {e}\n{text}", path.display()))
+}
