@@ -300,12 +300,23 @@ impl Drop for Run {
         if !passed && lock(&self.shared.failure).is_none() {
             *lock(&self.shared.failure) = Some("the test panicked".into());
         }
-        finish(&self.shared, passed);
+        finish(&self.shared, passed, Output::Captured);
     }
 }
 
+/// Where [`finish`] prints.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Output {
+    /// Through `println!`/`eprintln!`, which libtest captures and shows for
+    /// a failed test: right for the test's own thread.
+    Captured,
+    /// Straight to the process's stdout/stderr. The watchdog ends the
+    /// process itself, so anything libtest captured would be lost.
+    Direct,
+}
+
 /// Writes the report and prints the summary, once per run.
-fn finish(shared: &Shared, passed: bool) {
+fn finish(shared: &Shared, passed: bool, output: Output) {
     if shared.reported.swap(true, Ordering::SeqCst) {
         return;
     }
@@ -328,15 +339,30 @@ fn finish(shared: &Shared, passed: bool) {
         failure: failure.clone(),
     };
     report.append_to_env_file();
-    println!("{}", report.summary());
-    if !passed {
-        eprintln!(
+    let summary = report.summary();
+    let failed = (!passed).then(|| {
+        format!(
             "distlab: test {} FAILED with seed {}: {}\ndistlab: rerun it with: {}",
             shared.test,
             shared.seed,
             failure.as_deref().unwrap_or("(no message)"),
             shared.origin.rerun_command(&shared.test, shared.seed)
-        );
+        )
+    });
+    match output {
+        Output::Captured => {
+            println!("{summary}");
+            if let Some(f) = failed {
+                eprintln!("{f}");
+            }
+        }
+        Output::Direct => {
+            use std::io::Write;
+            let _ = writeln!(std::io::stdout(), "{summary}");
+            if let Some(f) = failed {
+                let _ = writeln!(std::io::stderr(), "{f}");
+            }
+        }
     }
 }
 
@@ -344,7 +370,7 @@ fn finish(shared: &Shared, passed: bool) {
 /// timeout cannot be turned into an unwind of the test's own thread.
 fn fail_process(shared: &Shared, msg: String) -> ! {
     *lock(&shared.failure) = Some(msg);
-    finish(shared, false);
+    finish(shared, false, Output::Direct);
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();

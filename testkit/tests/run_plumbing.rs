@@ -13,16 +13,19 @@ testkit::install_counting_allocator!();
 
 /// Runs scenario `name` in a child process with `seed` and a report file.
 fn run_scenario(name: &str, seed: &str, report: &Path) -> (Output, Duration) {
+    run_scenario_with(name, seed, report, true)
+}
+
+/// As [`run_scenario`], with or without libtest's output capture.
+fn run_scenario_with(name: &str, seed: &str, report: &Path, nocapture: bool) -> (Output, Duration) {
     let exe = std::env::current_exe().expect("the test binary knows its path");
     let start = Instant::now();
+    let mut args = vec!["--ignored", "--exact", name, "--test-threads=1"];
+    if nocapture {
+        args.push("--nocapture");
+    }
     let out = Command::new(exe)
-        .args([
-            "--ignored",
-            "--exact",
-            name,
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args(args)
         .env("DISTLAB_SEED", seed)
         .env("DISTLAB_REPORT", report)
         .env_remove("DISTLAB_NO_TIMEOUT")
@@ -121,6 +124,20 @@ fn background_panic_fails_the_run_promptly() {
             .contains("index 7 twice"),
         "{r:?}"
     );
+}
+
+#[test]
+fn a_background_panic_is_reported_even_when_libtest_captures_output() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = dir.path().join("r.jsonl");
+    let (out, _) = run_scenario_with("scenario_background_panic", "78", &report, false);
+    let all = text(&out);
+    assert!(!out.status.success(), "{all}");
+    assert!(
+        all.contains("applier saw index 7 twice"),
+        "the message must survive output capture:\n{all}"
+    );
+    assert!(all.contains("DISTLAB_SEED=78 cargo test"), "{all}");
 }
 
 #[test]
