@@ -1,0 +1,42 @@
+//! The first problem a client thread found.
+//!
+//! Harness checks that run on client threads report here and stop, rather
+//! than panicking: the test's own thread then fails with the message, after
+//! the clients are done, so the message always reaches the test's output.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+/// The first violation reported by any client thread.
+#[derive(Debug, Default)]
+pub struct Violation {
+    first: Mutex<Option<String>>,
+    found: AtomicBool,
+}
+
+impl Violation {
+    /// None found yet.
+    pub fn new() -> Violation {
+        Violation::default()
+    }
+
+    /// Records `problem` unless an earlier one was recorded.
+    pub fn report(&self, problem: String) {
+        let mut first = self.first.lock().unwrap_or_else(PoisonError::into_inner);
+        first.get_or_insert(problem);
+        self.found.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether any client has reported a problem (clients stop early then).
+    pub fn found(&self) -> bool {
+        self.found.load(Ordering::SeqCst)
+    }
+
+    /// Panics with the first problem reported, if any.
+    pub fn assert_none(&self) {
+        let first = self.first.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(problem) = first.as_ref() {
+            panic!("{problem}");
+        }
+    }
+}
