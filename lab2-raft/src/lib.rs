@@ -1,0 +1,39 @@
+//! # lab2-raft: Raft with persistence and snapshots
+//!
+//! Students implement the Raft consensus protocol (Ongaro and Ousterhout,
+//! "In Search of an Understandable Consensus Algorithm", extended version) in
+//! [`src/raft.rs`](raft): leader election (part 2A), log replication (2B),
+//! persistence across crashes (2C) and log compaction with snapshots (2D).
+//! The tests in `tests/part_*.rs` drive it through the harness in
+//! [`tester`], which crashes, partitions and lies to it over a simulated
+//! [`labrpc`] network.
+//!
+//! The API a peer offers (the same for the skeleton and the reference):
+//!
+//! - [`Raft::new`] starts a peer; [`Raft`] is a cheap-to-clone handle;
+//! - [`Raft::start`] proposes a command, [`Raft::state`] reports the term and
+//!   whether this peer believes it is the leader;
+//! - [`Raft::snapshot`] tells Raft the service has snapshotted its state
+//!   through an index; [`Raft::kill`] stops the peer;
+//! - [`service`] builds the labrpc `"Raft"` service holding the peer's RPC
+//!   handlers;
+//! - committed commands and snapshots to install reach the service as
+//!   [`ApplyMsg`]s on the channel given to [`Raft::new`].
+//!
+//! Build with `--no-default-features` to select the student skeleton
+//! instead of the reference solution.
+
+#![warn(missing_docs)]
+
+mod apply;
+#[cfg(not(feature = "reference"))]
+mod raft;
+// distlab:reference-begin
+#[cfg(feature = "reference")]
+#[path = "reference/raft.rs"]
+mod raft;
+// distlab:reference-end
+pub mod tester;
+
+pub use apply::ApplyMsg;
+pub use raft::{Raft, service};

@@ -1,0 +1,123 @@
+//! Part 2A: leader election.
+//!
+//! Run with `cargo test -p lab2-raft 2a`.
+
+use std::thread;
+
+use lab2_raft::tester::{Config, ELECTION_TIMEOUT};
+use std::time::Duration;
+
+/// A fresh cluster elects one leader, and keeps it (and its term) while
+/// nothing fails.
+#[test]
+fn initial_election_2a() {
+    let run = testkit::begin!();
+    let cfg = Config::new(&run, 3, true, false);
+
+    cfg.check_one_leader();
+    // Let the followers hear from the leader before comparing terms.
+    thread::sleep(ELECTION_TIMEOUT / 20);
+    let term1 = cfg.check_terms();
+    if term1 < 1 {
+        cfg.fail(format!(
+            "a leader was elected in term {term1}; the first election is for term 1 or later"
+        ));
+    }
+    // With no failures, the term should not change.
+    thread::sleep(2 * ELECTION_TIMEOUT);
+    let term2 = cfg.check_terms();
+    if term1 != term2 {
+        println!("warning: the term changed from {term1} to {term2} with no failures");
+    }
+    cfg.check_one_leader();
+    cfg.end(&run);
+}
+
+/// A new leader is elected when the leader is cut off; a returning old
+/// leader does not disturb it; no leader is elected without a majority.
+#[test]
+fn re_election_2a() {
+    let run = testkit::begin!();
+    let n = 3;
+    let cfg = Config::new(&run, n, true, false);
+
+    let leader1 = cfg.check_one_leader();
+    cfg.disconnect(leader1);
+    cfg.check_one_leader();
+
+    // The old leader rejoins: there must still be exactly one leader.
+    cfg.connect(leader1);
+    let leader2 = cfg.check_one_leader();
+
+    // Without a majority, nobody may become leader.
+    cfg.disconnect(leader2);
+    cfg.disconnect((leader2 + 1) % n);
+    thread::sleep(2 * ELECTION_TIMEOUT);
+    cfg.check_no_leader();
+
+    // A majority again: a leader.
+    cfg.connect((leader2 + 1) % n);
+    cfg.check_one_leader();
+
+    // The last peer rejoining does not break that.
+    cfg.connect(leader2);
+    cfg.check_one_leader();
+    cfg.end(&run);
+}
+
+/// Seven peers keep electing leaders while random minorities come and go.
+#[test]
+fn many_elections_2a() {
+    let run = testkit::begin!();
+    let n = 7;
+    let cfg = Config::new(&run, n, true, false);
+    cfg.check_one_leader();
+
+    for _ in 0..10 {
+        let cut: Vec<usize> = (0..3).map(|_| cfg.random(n as u64) as usize).collect();
+        for &i in &cut {
+            cfg.disconnect(i);
+        }
+        // At least four of seven remain: they must elect a leader.
+        cfg.check_one_leader();
+        for &i in &cut {
+            cfg.connect(i);
+        }
+    }
+    cfg.check_one_leader();
+    cfg.end(&run);
+}
+
+/// A deposed leader whose replies are all lost (so it never learns it was
+/// deposed) keeps sending heartbeats of its old term; they must not stop
+/// the others from electing a new leader.
+#[test]
+fn deaf_leader_yields_2a() {
+    let run = testkit::begin!();
+    let n = 3;
+    let cfg = Config::new(&run, n, true, false);
+
+    let old = cfg.check_one_leader();
+    cfg.disconnect(old);
+    let newer = cfg.check_one_leader();
+    let follower = (0..n)
+        .find(|&i| i != old && i != newer)
+        .unwrap_or_else(|| cfg.fail("no third peer"));
+
+    // The old leader returns, deaf; the newer one goes. The follower, in a
+    // later term than the old leader, must campaign and win.
+    cfg.disconnect(newer);
+    cfg.deafen(old);
+    cfg.connect(old);
+    let elected = testkit::wait_for(2 * cfg.leader_timeout(), Duration::from_millis(20), || {
+        cfg.state(follower).is_some_and(|(_, leader)| leader)
+    });
+    if !elected {
+        cfg.fail(format!(
+            "peer {follower} never became leader while the deposed leader {old} (whose replies are lost) kept sending old-term heartbeats; \
+             an AppendEntries from an older term must not reset the election timer"
+        ));
+    }
+    cfg.check_one_leader();
+    cfg.end(&run);
+}
