@@ -379,9 +379,9 @@ impl NetInner {
     fn still_alive(&self, end: &str, route: &Route) -> bool {
         let t = self.read();
         t.ends.get(end).is_some_and(|e| e.enabled)
-            && t.servers.get(&route.server_name).is_some_and(|s| {
-                s.generation == route.generation && s.server.same_as(&route.server)
-            })
+            && t.servers
+                .get(&route.server_name)
+                .is_some_and(|s| s.generation == route.generation)
     }
 
     fn faults_for(&self, end: &str, method: &str) -> Vec<Fault> {

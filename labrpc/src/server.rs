@@ -179,10 +179,6 @@ impl Server {
         out
     }
 
-    pub(crate) fn same_as(&self, other: &Server) -> bool {
-        Arc::ptr_eq(&self.inner, &other.inner)
-    }
-
     /// Finds the method, checks the types and runs it on this thread.
     pub(crate) fn dispatch(&self, req: &Request<'_>) -> Result<Vec<u8>, DispatchError> {
         let (sname, mname) = req.target.rsplit_once('.').ok_or_else(|| {
