@@ -101,24 +101,64 @@ struct ArtifactProfile {
 struct Diagnostic {
     level: String,
     #[serde(default)]
+    message: String,
+    #[serde(default)]
     rendered: Option<String>,
 }
 
-/// Builds the test binaries of `packages` once and lists their tests.
+/// What a successful build made.
+#[derive(Clone, Debug)]
+pub struct Built {
+    /// The test binaries asked for, with their tests listed.
+    pub binaries: Vec<TestBinary>,
+    /// The compiler's warnings on the workspace's own crates, rendered
+    /// (cargo caps lints on registry crates, and replays cached warnings
+    /// when nothing is recompiled, so this is complete on a warm build too).
+    pub warnings: Vec<String>,
+}
+
+/// Which test binaries one build makes.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope<'a> {
+    /// Every member's, exactly as `cargo test --workspace` (and plain
+    /// `cargo test` at the root) builds them. Cargo resolves dependency
+    /// features from the packages a command selects, so `-p` lists give
+    /// different artifacts than `--workspace`; building the same set as the
+    /// README's test command means neither build redoes the other's. Only
+    /// the binaries of `keep` are listed and returned.
+    Workspace {
+        /// Packages whose binaries are wanted.
+        keep: &'a [&'a str],
+    },
+    /// Only these packages (`-p` each): what grading a submission lab by
+    /// lab needs.
+    Packages(&'a [&'a str]),
+}
+
+/// Builds the test binaries of `scope` once and lists their tests.
 ///
 /// The outer `Result` is the grader's own failure (cargo missing, a binary
 /// that will not list its tests); the inner one is the code not compiling,
 /// which is the student's failure and is scored, not raised.
 pub fn build(
     ws: &Workspace,
-    packages: &[&str],
+    scope: Scope<'_>,
     opts: &BuildOptions,
-) -> Result<std::result::Result<Vec<TestBinary>, BuildFailure>> {
+) -> Result<std::result::Result<Built, BuildFailure>> {
     let mut cmd = Command::new(cargo());
     cmd.args(["test", "--no-run", "--message-format=json"]);
-    for p in packages {
-        cmd.args(["-p", p]);
-    }
+    let keep = match scope {
+        Scope::Workspace { keep } => {
+            cmd.arg("--workspace");
+            keep
+        }
+        Scope::Packages(packages) => {
+            for p in packages {
+                cmd.args(["-p", p]);
+            }
+            packages
+        }
+    };
     if opts.profile == Profile::Release {
         cmd.arg("--release");
     }
@@ -139,6 +179,7 @@ pub fn build(
         .ok_or_else(|| GraderError::new("cargo's stdout was not captured"))?;
     let mut binaries = Vec::new();
     let mut errors = String::new();
+    let mut warnings = Vec::new();
     for line in BufReader::new(stdout).lines() {
         let line = line.context(|| "cannot read cargo's output".to_string())?;
         let Ok(msg) = serde_json::from_str::<Message>(&line) else {
@@ -152,6 +193,8 @@ pub fn build(
                     eprint!("{r}");
                     if d.level == "error" {
                         errors.push_str(&r);
+                    } else if d.level == "warning" && !is_warning_tally(&d.message) {
+                        warnings.push(r);
                     }
                 }
             }
@@ -168,6 +211,9 @@ pub fn build(
                 let Some(member) = ws.members.iter().find(|m| m.dir == package_dir) else {
                     continue;
                 };
+                if !keep.contains(&member.package.as_str()) {
+                    continue;
+                }
                 binaries.push(TestBinary {
                     package: member.package.clone(),
                     is_lib: target.kind.iter().any(|k| k == "lib" || k == "rlib"),
@@ -192,7 +238,13 @@ pub fn build(
     for b in &mut binaries {
         b.tests = list_tests(&b.path)?;
     }
-    Ok(Ok(binaries))
+    Ok(Ok(Built { binaries, warnings }))
+}
+
+/// rustc's closing "N warnings emitted" line, which is not a warning of
+/// its own.
+fn is_warning_tally(message: &str) -> bool {
+    message.ends_with("warning emitted") || message.ends_with("warnings emitted")
 }
 
 /// The tests in a libtest binary, by full name.
@@ -224,6 +276,13 @@ fn parse_list(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_warning_tally_is_not_counted_as_a_warning() {
+        assert!(is_warning_tally("2 warnings emitted"));
+        assert!(is_warning_tally("1 warning emitted"));
+        assert!(!is_warning_tally("unused variable: `x`"));
+    }
 
     #[test]
     fn list_keeps_tests_and_drops_benchmarks() {

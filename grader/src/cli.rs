@@ -67,7 +67,8 @@ pub enum Cmd {
             short = 'n',
             long = "iterations",
             default_value_t = 1,
-            value_name = "ITER"
+            value_name = "ITER",
+            value_parser = parse_positive
         )]
         iterations: u64,
         #[command(flatten)]
@@ -86,7 +87,7 @@ pub enum Cmd {
         tests: Vec<String>,
         /// Stop after this many runs of each test (default 100 when neither
         /// --count nor --duration is given).
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = parse_positive)]
         count: Option<u64>,
         /// Stop starting runs after this long: `90s`, `10m`, `2h`.
         #[arg(long, value_parser = parse_duration, value_name = "TIME")]
@@ -112,7 +113,8 @@ pub enum Cmd {
             short = 'n',
             long = "iterations",
             default_value_t = 1,
-            value_name = "ITER"
+            value_name = "ITER",
+            value_parser = parse_positive
         )]
         iterations: u64,
         /// Where each submission's build tree goes (kept); default: a
@@ -133,8 +135,9 @@ pub enum Cmd {
         /// Skip the warning-free build check.
         #[arg(long)]
         no_build: bool,
-        /// Target directory for the check build (default: OUT_DIR/target).
-        #[arg(long, value_name = "DIR")]
+        /// Target directory for the check build (default: OUT_DIR/target,
+        /// where the student's own first build then finds it).
+        #[arg(long, value_name = "DIR", conflicts_with = "no_build")]
         target_dir: Option<PathBuf>,
         /// Write into a non-empty OUT_DIR.
         #[arg(long)]
@@ -146,7 +149,13 @@ pub enum Cmd {
 #[derive(Args, Debug, Clone)]
 pub struct RunOpts {
     /// Runs at once.
-    #[arg(short = 'j', long = "jobs", default_value_t = DEFAULT_JOBS, value_name = "WORKERS")]
+    #[arg(
+        short = 'j',
+        long = "jobs",
+        default_value_t = DEFAULT_JOBS,
+        value_name = "WORKERS",
+        value_parser = parse_jobs
+    )]
     pub jobs: usize,
     /// Run every run with this seed (to repeat one failing seed's faults
     /// many times); default: a fresh seed per run.
@@ -159,7 +168,7 @@ pub struct RunOpts {
     #[arg(long)]
     pub keep_logs: bool,
     /// Most output kept per run's log, in MiB; the rest is drained and dropped.
-    #[arg(long, default_value_t = 4, value_name = "MIB")]
+    #[arg(long, default_value_t = 4, value_name = "MIB", value_parser = parse_positive)]
     pub log_cap_mib: u64,
     /// Seconds past a test's timeout_secs before the grader kills it
     /// (testkit inside the test enforces timeout_secs itself).
@@ -218,6 +227,26 @@ impl From<PolicyArg> for Policy {
     }
 }
 
+/// A count that must be at least 1 (`-n`, `--count`, `--log-cap-mib`).
+fn parse_positive(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Err("0 would do nothing; give at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{text:?} is not a whole number; give one, e.g. 10")),
+    }
+}
+
+/// `-j`: a number of runs at once, at least 1.
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("0 runs at once would run nothing; give at least 1 (default 6)".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "{text:?} is not a number of runs at once; give a whole number, e.g. -j 4"
+        )),
+    }
+}
+
 /// `90`, `90s`, `10m`, `2h` → a duration.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
@@ -228,12 +257,20 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let n: u64 = num
         .parse()
         .map_err(|_| format!("{text:?} is not a duration; write e.g. 90s, 10m or 2h"))?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
         _ => return Err(format!("unknown unit in {text:?}; use s, m or h")),
     };
+    let secs = n
+        .checked_mul(scale)
+        .ok_or_else(|| format!("{text:?} is too long a duration"))?;
+    if secs == 0 {
+        return Err(format!(
+            "{text:?} is no time at all; give a positive duration such as 90s, 10m or 2h"
+        ));
+    }
     Ok(Duration::from_secs(secs))
 }
 
@@ -249,6 +286,37 @@ mod tests {
         assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
         assert!(parse_duration("ten").is_err());
         assert!(parse_duration("5d").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("99999999999999999h").is_err());
+    }
+
+    #[test]
+    fn zero_or_garbage_jobs_are_refused() {
+        assert_eq!(parse_jobs("3"), Ok(3));
+        assert!(parse_jobs("0").unwrap_err().contains("at least 1"));
+        assert!(parse_jobs("many").is_err());
+    }
+
+    #[test]
+    fn zero_iterations_and_counts_are_usage_errors() {
+        for args in [
+            &["grader", "run", "-n", "0"][..],
+            &["grader", "grade", "x", "-n", "0"],
+            &["grader", "stress", "--count", "0"],
+            &["grader", "run", "-j", "0"],
+            &["grader", "stress", "--duration", "soon"],
+            &[
+                "grader",
+                "handout",
+                "out",
+                "--no-build",
+                "--target-dir",
+                "t",
+            ],
+        ] {
+            let e = Cli::try_parse_from(args).expect_err("must be refused");
+            assert_eq!(e.exit_code(), 2, "{args:?}: {e}");
+        }
     }
 
     #[test]

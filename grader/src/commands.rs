@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use testkit::grade::Policy;
 
-use crate::binaries::{self, BuildOptions, Profile};
+use crate::binaries::{self, BuildOptions, Profile, Scope};
 use crate::cli::{ExportOpts, RunOpts};
 use crate::engine::{self, EngineConfig, StopRule};
 use crate::error::{Context, GraderError, Result};
@@ -126,15 +126,14 @@ pub fn run(
         .root
         .file_name()
         .map_or_else(|| "kit".into(), |n| n.to_string_lossy().into_owned());
-    let graded = run_tree(
+    let tree = Tree {
         ws,
-        &selections,
-        req,
-        &out_dir,
-        req.opts.target_dir.clone(),
-        &name,
-        interrupt,
-    )?;
+        selections: &selections,
+        name: &name,
+        target_dir: req.opts.target_dir.clone(),
+        whole_workspace: true,
+    };
+    let graded = run_tree(&tree, req, &out_dir, interrupt)?;
     write_exports(std::slice::from_ref(&graded), exports)?;
     Ok(finish_of(&[graded], interrupt))
 }
@@ -160,16 +159,33 @@ fn out_dir(opts: &RunOpts) -> Result<PathBuf> {
     }
 }
 
+/// One source tree to build and grade: the kit itself or a submission's copy.
+struct Tree<'a> {
+    ws: &'a Workspace,
+    selections: &'a [Selection],
+    /// The name its results are reported under.
+    name: &'a str,
+    target_dir: Option<PathBuf>,
+    /// Build the whole workspace's tests (as `cargo test --workspace` does,
+    /// so one build serves both) rather than only the selected packages.
+    whole_workspace: bool,
+}
+
 /// Builds, runs and scores the selected labs of one tree.
 fn run_tree(
-    ws: &Workspace,
-    selections: &[Selection],
+    tree: &Tree<'_>,
     req: &RunRequest<'_>,
     out_dir: &Path,
-    target_dir: Option<PathBuf>,
-    name: &str,
     interrupt: &AtomicBool,
 ) -> Result<Graded> {
+    let Tree {
+        ws,
+        selections,
+        name,
+        ref target_dir,
+        whole_workspace,
+    } = *tree;
+    let target_dir = target_dir.clone();
     let started = std::time::Instant::now();
     let mut packages: Vec<&str> = selections
         .iter()
@@ -186,9 +202,20 @@ fn run_tree(
         target_dir,
         env: Vec::new(),
     };
-    eprintln!("building the tests of {} ...", packages.join(", "));
-    let binaries = match binaries::build(ws, &packages, &build_opts)? {
-        Ok(b) => b,
+    if whole_workspace {
+        eprintln!(
+            "building the workspace's tests, as `cargo test --workspace` does (one build serves both) ..."
+        );
+    } else {
+        eprintln!("building the tests of {} ...", packages.join(", "));
+    }
+    let scope = if whole_workspace {
+        Scope::Workspace { keep: &packages }
+    } else {
+        Scope::Packages(&packages)
+    };
+    let binaries = match binaries::build(ws, scope, &build_opts)? {
+        Ok(b) => b.binaries,
         Err(failure) => {
             let first = failure
                 .errors
@@ -235,13 +262,27 @@ fn run_tree(
     let outcome = engine::execute(&tests, &cfg, interrupt, &progress)?;
     progress.finish();
     let summaries = summary::summarize(&tests, &outcome.records);
+    // After Ctrl-C, every planned run that did not finish scores as not run
+    // (a failure), so a partial table never reads like full marks.
+    let planned = match (outcome.interrupted, req.stop) {
+        (true, StopRule::Iterations(n)) => Some((tests.as_slice(), n)),
+        _ => None,
+    };
     let scores = if req.score {
-        score_runs(ws, selections, req.opts, &outcome.records)
+        score_runs(ws, selections, req.opts, &outcome.records, planned)
     } else {
         Vec::new()
     };
     if outcome.interrupted {
-        println!("\ninterrupted: partial results of the runs that finished");
+        let finished = outcome.records.len() as u64;
+        let never =
+            per_test.map(|n| (n * tests.len() as u64).saturating_sub(finished + outcome.cut_off));
+        println!(
+            "\nINCOMPLETE: interrupted by Ctrl-C. {finished} run(s) finished, {} cut off while running{}; \
+             runs that did not finish are scored as not run.",
+            outcome.cut_off,
+            never.map_or_else(String::new, |k| format!(", {k} never started"))
+        );
     }
     print!("{}", summary::render(&summaries, &scores));
     let runs = outcome.records.len() as f64;
@@ -277,11 +318,15 @@ fn policy_of(ws: &Workspace, lab: usize, opts: &RunOpts) -> Policy {
         .map_or(ws.labs[lab].grade.lab.policy, Policy::from)
 }
 
+/// Points per lab from the finished runs. With `planned` (the tests and
+/// their planned runs each, after an interrupt) a test counts its planned
+/// runs, so runs that never finished score as failures.
 fn score_runs(
     ws: &Workspace,
     selections: &[Selection],
     opts: &RunOpts,
     records: &[engine::RunRecord],
+    planned: Option<(&[plan::PlannedTest], u64)>,
 ) -> Vec<LabScore> {
     let mut labs: Vec<usize> = selections.iter().map(|s| s.lab).collect();
     labs.sort_unstable();
@@ -295,6 +340,12 @@ fn score_runs(
                 e.1 += 1;
                 if r.passed() {
                     e.0 += 1;
+                }
+            }
+            if let Some((tests, n)) = planned {
+                for t in tests.iter().filter(|t| t.lab == lab.package) {
+                    let e = counts.entry(t.spec.name.clone()).or_default();
+                    e.1 = e.1.max(n);
                 }
             }
             score::score_lab(&lab.grade, policy_of(ws, i, opts), &counts)
@@ -364,6 +415,40 @@ fn student_files(ws: &Workspace, selections: &[Selection]) -> Vec<PathBuf> {
     files
 }
 
+/// The submission folders as absolute paths, each with the name it is
+/// reported under (its folder's name, made unique within the batch).
+/// A path that does not exist or is not a folder is a usage error: nothing
+/// is graded, so a typo in a batch is caught before an hour of grading.
+fn resolve_submissions(submissions: &[PathBuf]) -> Result<Vec<(PathBuf, String)>> {
+    let mut out: Vec<(PathBuf, String)> = Vec::new();
+    for sub in submissions {
+        let abs = sub.canonicalize().map_err(|e| {
+            GraderError::new(format!(
+                "submission folder {} cannot be opened ({e}); give the path of a folder laid out like the handout",
+                sub.display()
+            ))
+        })?;
+        if !abs.is_dir() {
+            return Err(GraderError::new(format!(
+                "submission {} is not a folder; give the folder that holds the lab crates (e.g. `grade .` from the top of the handout)",
+                sub.display()
+            )));
+        }
+        let base = abs.file_name().map_or_else(
+            || "submission".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let mut name = base.clone();
+        let mut k = 2;
+        while out.iter().any(|(_, n)| *n == name) {
+            name = format!("{base}-{k}");
+            k += 1;
+        }
+        out.push((abs, name));
+    }
+    Ok(out)
+}
+
 /// `grader grade SUBMISSION...`.
 pub fn grade(
     kit: &Workspace,
@@ -387,30 +472,24 @@ pub fn grade(
             .map_or_else(|| kit.root.join("target"), PathBuf::from)
             .join("grader-submissions")
     });
+    let subs = resolve_submissions(submissions)?;
     let mut graded = Vec::new();
-    for sub in submissions {
+    for (sub, name) in &subs {
         if interrupt.load(std::sync::atomic::Ordering::SeqCst) {
             break;
         }
-        let name = sub.file_name().map_or_else(
-            || sub.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
+        let name = name.clone();
         println!("\n== grading {name} ({})", sub.display());
         let missing: Vec<String> = files
             .iter()
             .filter(|f| !sub.join(f).is_file())
             .map(|f| f.display().to_string())
             .collect();
-        if !sub.is_dir() || !missing.is_empty() {
-            let problem = if sub.is_dir() {
-                format!(
-                    "submission refused: required files missing: {}; submit every file listed in the lab's grade.toml (student_files), at its path in the workspace",
-                    missing.join(", ")
-                )
-            } else {
-                format!("submission refused: {} is not a folder", sub.display())
-            };
+        if !missing.is_empty() {
+            let problem = format!(
+                "submission refused: required files missing: {}; submit every file listed in the lab's grade.toml (student_files), at its path in the workspace",
+                missing.join(", ")
+            );
             println!("{name}: {problem}");
             graded.push(Graded {
                 name,
@@ -462,15 +541,14 @@ pub fn grade(
                 })
             })
             .collect::<Result<_>>()?;
-        let g = run_tree(
-            &ws,
-            &sels,
-            req,
-            &out_root.join(&name),
-            Some(target.clone()),
-            &name,
-            interrupt,
-        )?;
+        let tree = Tree {
+            ws: &ws,
+            selections: &sels,
+            name: &name,
+            target_dir: Some(target.clone()),
+            whole_workspace: false,
+        };
+        let g = run_tree(&tree, req, &out_root.join(&name), interrupt)?;
         println!("{name}: {:.1}/{} points", g.score(), g.max_score());
         graded.push(g);
     }

@@ -107,6 +107,8 @@ pub struct Outcome {
     pub records: Vec<RunRecord>,
     /// Whether Ctrl-C cut the batch short.
     pub interrupted: bool,
+    /// Runs that were under way when Ctrl-C came and were killed unjudged.
+    pub cut_off: u64,
     /// Wall-clock time of the whole batch.
     pub elapsed: Duration,
 }
@@ -173,6 +175,7 @@ pub fn execute(
         failed: AtomicBool::new(false),
     };
     let records = Mutex::new(Vec::new());
+    let cut_off = std::sync::atomic::AtomicU64::new(0);
     let error: Mutex<Option<GraderError>> = Mutex::new(None);
     let stop = AtomicBool::new(false);
     thread::scope(|s| {
@@ -190,7 +193,9 @@ pub fn execute(
                             progress.finished(&rec);
                             lock(&records).push(rec);
                         }
-                        Ok(None) => {}
+                        Ok(None) => {
+                            cut_off.fetch_add(1, Ordering::SeqCst);
+                        }
                         Err(e) => {
                             lock(&error).get_or_insert(e);
                             stop.store(true, Ordering::SeqCst);
@@ -208,6 +213,7 @@ pub fn execute(
     Ok(Outcome {
         records,
         interrupted: interrupt.load(Ordering::SeqCst),
+        cut_off: cut_off.load(Ordering::SeqCst),
         elapsed: sched.started.elapsed(),
     })
 }

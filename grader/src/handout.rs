@@ -11,10 +11,10 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
+use crate::binaries::{self, BuildOptions, Profile, Scope};
 use crate::error::{Context, GraderError, Result};
-use crate::workspace::{Workspace, cargo};
+use crate::workspace::Workspace;
 
 // Spelled in pieces so that this file, which is itself copied into the
 // handout, does not contain the markers it removes.
@@ -339,31 +339,44 @@ pub fn write_handout(ws: &Workspace, out: &Path, opts: &HandoutOptions) -> Resul
     }
     println!("handout written to {}", out.display());
     if opts.build {
-        let target = opts
-            .target_dir
-            .clone()
-            .unwrap_or_else(|| out.join("target"));
-        println!(
-            "building it with RUSTFLAGS=-Dwarnings (target dir {}) ...",
-            target.display()
-        );
-        let status = Command::new(cargo())
-            .args(["build", "--workspace", "--all-targets"])
-            .arg("--target-dir")
-            .arg(&target)
-            .env("RUSTFLAGS", "-Dwarnings")
-            .current_dir(out)
-            .stdin(Stdio::null())
-            .status()
-            .context(|| "cannot run cargo build on the handout".to_string())?;
-        if !status.success() {
-            return Err(GraderError::new(format!(
-                "the handout in {} does not build warning-free ({status}); fix the skeletons (see the errors above)",
-                out.display()
-            )));
-        }
-        println!("the handout builds warning-free");
+        check_build(out, opts.target_dir.clone())?;
     }
+    Ok(())
+}
+
+/// Builds the handout's tests exactly as the student's first
+/// `cargo test --workspace` will (same profile, same flags, same target
+/// folder unless told otherwise), and fails on any compiler warning in the
+/// workspace's crates. Warnings are read from cargo's messages rather than
+/// forced into errors with `RUSTFLAGS=-Dwarnings`: changed flags would make
+/// the student's first build start over.
+fn check_build(out: &Path, target_dir: Option<PathBuf>) -> Result<()> {
+    let target = target_dir.unwrap_or_else(|| out.join("target"));
+    println!(
+        "building its tests as `cargo test --workspace` will (target dir {}) ...",
+        target.display()
+    );
+    let ws = Workspace::load(out)?;
+    let opts = BuildOptions {
+        profile: Profile::Test,
+        target_dir: Some(target),
+        env: Vec::new(),
+    };
+    let built = binaries::build(&ws, Scope::Workspace { keep: &[] }, &opts)?.map_err(|f| {
+        GraderError::new(format!(
+            "the handout in {} does not build; fix the skeletons:\n{}",
+            out.display(),
+            f.errors
+        ))
+    })?;
+    if !built.warnings.is_empty() {
+        return Err(GraderError::new(format!(
+            "the handout in {} builds with {} warning(s) (shown above); students must start warning-free: fix the skeletons",
+            out.display(),
+            built.warnings.len()
+        )));
+    }
+    println!("the handout builds warning-free");
     Ok(())
 }
 

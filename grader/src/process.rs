@@ -148,6 +148,11 @@ pub fn supervise(launch: &Launch<'_>) -> Result<Supervised> {
             break;
         }
     }
+    if matches!(killed, Some(Ending::Interrupted)) {
+        capture.note(
+            "the grader was interrupted (Ctrl-C) and killed this run before it finished; it has no verdict and is scored as not run",
+        );
+    }
     if let Some(e) = capture.write_error() {
         capture.note(&format!("writing this log failed: {e}"));
     }

@@ -37,6 +37,18 @@ pub struct TestSummary {
     pub peak_rss_bytes: u64,
     /// Largest heap peak reported.
     pub peak_heap_bytes: Option<u64>,
+    /// Budgets from `grade.toml` that some run came close to (at least
+    /// [`NEAR_BUDGET`] of the limit), e.g. `max rpcs 95 of 100`.
+    pub near_budgets: Vec<String>,
+}
+
+/// The share of a budget past which the table says a test came close.
+pub const NEAR_BUDGET: f64 = 0.8;
+
+fn near(what: &str, used: Option<u64>, budget: Option<u64>) -> Option<String> {
+    let (used, budget) = (used?, budget?);
+    (budget > 0 && used as f64 >= NEAR_BUDGET * budget as f64)
+        .then(|| format!("{what} {used} of {budget}"))
 }
 
 /// One summary per planned test, in plan order.
@@ -63,6 +75,17 @@ pub fn summarize(tests: &[PlannedTest], records: &[RunRecord]) -> Vec<TestSummar
             for r in runs.iter().filter(|r| !r.passed()) {
                 *failures.entry(r.verdict).or_insert(0) += 1;
             }
+            let max_rpcs = runs.iter().filter_map(|r| r.rpcs).max();
+            let max_bytes = runs.iter().filter_map(|r| r.bytes).max();
+            let peak_heap_bytes = runs.iter().filter_map(|r| r.heap_peak_bytes).max();
+            let near_budgets = [
+                near("max rpcs", max_rpcs, t.spec.max_rpcs),
+                near("max bytes", max_bytes, t.spec.max_bytes),
+                near("heap peak", peak_heap_bytes, t.spec.max_heap_bytes),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
             TestSummary {
                 lab: t.lab.clone(),
                 test: t.spec.name.clone(),
@@ -71,22 +94,28 @@ pub fn summarize(tests: &[PlannedTest], records: &[RunRecord]) -> Vec<TestSummar
                 failures,
                 mean_seconds: mean,
                 std_seconds: std,
-                max_rpcs: runs.iter().filter_map(|r| r.rpcs).max(),
-                max_bytes: runs.iter().filter_map(|r| r.bytes).max(),
+                max_rpcs,
+                max_bytes,
                 peak_rss_bytes: runs.iter().map(|r| r.peak_rss_bytes).max().unwrap_or(0),
-                peak_heap_bytes: runs.iter().filter_map(|r| r.heap_peak_bytes).max(),
+                peak_heap_bytes,
+                near_budgets,
             }
         })
         .collect()
 }
 
-/// What `n` runs without a failure prove (the rule of three: with no
-/// failure in n independent runs, the failure rate is below 3/n at 95%
-/// confidence).
-pub fn confidence_note(n: u64) -> String {
+/// What a clean record proves for `tests` tests that passed every run, the
+/// fewest of them `n` times (the rule of three: with no failure in n
+/// independent runs, the failure rate is below 3/n at 95% confidence).
+pub fn clean_note(tests: usize, n: u64) -> String {
+    let runs = if n == 1 {
+        "their one run".to_owned()
+    } else {
+        format!("all of at least {n} runs")
+    };
     if n < 3 {
         return format!(
-            "0/{n} failed (too few runs to bound the failure rate; 300 runs show < 1%)"
+            "{tests} test(s) passed {runs}: too few runs to bound a failure rate (-n 300 shows < 1% at 95% confidence)"
         );
     }
     let bound = 300.0 / n as f64;
@@ -97,7 +126,7 @@ pub fn confidence_note(n: u64) -> String {
     } else {
         format!("{bound:.2}")
     };
-    format!("0/{n} failed: failure rate < {shown}% at 95% confidence")
+    format!("{tests} test(s) passed {runs}: each one's failure rate < {shown}% at 95% confidence")
 }
 
 /// The table and the score lines.
@@ -123,7 +152,11 @@ pub fn render(summaries: &[TestSummary], scores: &[LabScore]) -> String {
         rows.push([
             s.test.clone(),
             format!("{}/{}", s.passed, s.runs),
-            format!("{:.1} ± {:.1}", s.mean_seconds, s.std_seconds),
+            if s.runs > 1 {
+                format!("{:.1} ± {:.1}", s.mean_seconds, s.std_seconds)
+            } else {
+                format!("{:.1}", s.mean_seconds)
+            },
             s.max_rpcs.map_or("-".into(), |v| v.to_string()),
             s.max_bytes.map_or("-".into(), |v| v.to_string()),
             human_bytes(s.peak_rss_bytes),
@@ -164,13 +197,11 @@ pub fn render(summaries: &[TestSummary], scores: &[LabScore]) -> String {
         out.push_str(&line(r));
     }
     out.push('\n');
-    let mut too_few = 0;
+    // A line per test only where it tells something the table does not: a
+    // failure, or a budget nearly used up. Clean tests share one line.
+    let mut clean_runs: Vec<u64> = Vec::new();
     for s in summaries.iter().filter(|s| s.runs > 0) {
-        if s.passed == s.runs && s.runs < 3 {
-            too_few += 1;
-        } else if s.passed == s.runs {
-            let _ = writeln!(out, "{}: {}", s.test, confidence_note(s.runs));
-        } else {
+        if s.passed < s.runs {
             let kinds: Vec<String> = s
                 .failures
                 .iter()
@@ -178,20 +209,27 @@ pub fn render(summaries: &[TestSummary], scores: &[LabScore]) -> String {
                 .collect();
             let _ = writeln!(
                 out,
-                "{}: {}/{} failed ({})",
+                "{}: {}/{} failed ({}); failure rate {:.1}%",
                 s.test,
                 s.runs - s.passed,
                 s.runs,
-                kinds.join(", ")
+                kinds.join(", "),
+                100.0 * (s.runs - s.passed) as f64 / s.runs as f64
+            );
+        } else {
+            clean_runs.push(s.runs);
+        }
+        if !s.near_budgets.is_empty() {
+            let _ = writeln!(
+                out,
+                "{}: close to its budget ({})",
+                s.test,
+                s.near_budgets.join(", ")
             );
         }
     }
-    if too_few > 0 {
-        let _ = writeln!(
-            out,
-            "{too_few} test(s) without failures ran too few times to bound their failure rate \
-             (-n 300 shows < 1% at 95% confidence)"
-        );
+    if let Some(&fewest) = clean_runs.iter().min() {
+        let _ = writeln!(out, "{}", clean_note(clean_runs.len(), fewest));
     }
     for l in scores {
         let _ = writeln!(out, "\n{} ({}), policy {}:", l.lab, l.title, l.policy);
@@ -224,21 +262,77 @@ mod tests {
     #[test]
     fn rule_of_three_bound_for_common_counts() {
         assert_eq!(
-            confidence_note(300),
-            "0/300 failed: failure rate < 1% at 95% confidence"
+            clean_note(5, 300),
+            "5 test(s) passed all of at least 300 runs: each one's failure rate < 1% at 95% confidence"
         );
-        assert_eq!(
-            confidence_note(20),
-            "0/20 failed: failure rate < 15% at 95% confidence"
+        assert!(clean_note(2, 20).contains("< 15%"), "{}", clean_note(2, 20));
+        assert!(clean_note(1, 1000).contains("< 0.30%"));
+        assert!(
+            clean_note(3, 1).contains("too few runs"),
+            "{}",
+            clean_note(3, 1)
+        );
+        assert!(clean_note(3, 2).contains("too few runs"));
+    }
+
+    fn summary(runs: u64, passed: u64, near: &[&str]) -> TestSummary {
+        let mut failures = BTreeMap::new();
+        if passed < runs {
+            failures.insert(VerdictKind::Fail, runs - passed);
+        }
+        TestSummary {
+            lab: "lab1-kvsrv".into(),
+            test: format!("t{runs}{passed}"),
+            runs,
+            passed,
+            failures,
+            mean_seconds: 1.25,
+            std_seconds: 0.5,
+            max_rpcs: Some(10),
+            max_bytes: None,
+            peak_rss_bytes: 1 << 20,
+            peak_heap_bytes: None,
+            near_budgets: near.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn one_run_shows_no_spread_and_clean_tests_share_one_line() {
+        let out = render(&[summary(1, 1, &[]), summary(1, 1, &[])], &[]);
+        assert!(!out.contains('±'), "{out}");
+        assert_eq!(out.matches("passed their one run").count(), 1, "{out}");
+        let out = render(&[summary(3, 3, &[])], &[]);
+        assert!(out.contains("1.2 ± 0.5"), "{out}");
+        assert!(
+            !out.contains("t33:"),
+            "a clean test gets no line of its own: {out}"
+        );
+    }
+
+    #[test]
+    fn failures_and_near_budgets_get_their_own_lines() {
+        let out = render(
+            &[summary(4, 3, &[]), summary(3, 3, &["max rpcs 95 of 100"])],
+            &[],
         );
         assert!(
-            confidence_note(1).contains("too few runs"),
-            "{}",
-            confidence_note(1)
+            out.contains("t43: 1/4 failed (1 FAIL); failure rate 25.0%"),
+            "{out}"
         );
+        assert!(
+            out.contains("t33: close to its budget (max rpcs 95 of 100)"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_budget_is_near_from_eighty_percent() {
         assert_eq!(
-            confidence_note(1000),
-            "0/1000 failed: failure rate < 0.30% at 95% confidence"
+            near("max rpcs", Some(80), Some(100)).as_deref(),
+            Some("max rpcs 80 of 100")
         );
+        assert_eq!(near("max rpcs", Some(79), Some(100)), None);
+        assert_eq!(near("max rpcs", None, Some(100)), None);
+        assert_eq!(near("max rpcs", Some(5), None), None);
     }
 }

@@ -143,7 +143,9 @@ fn stress_count_repeats_each_test() {
         "expected 3/3 passes:\n{stdout}"
     );
     assert!(
-        stdout.contains("passes: 0/3 failed: failure rate < 100% at 95% confidence"),
+        stdout.contains(
+            "passed all of at least 3 runs: each one's failure rate < 100% at 95% confidence"
+        ),
         "{stdout}"
     );
 }
@@ -183,13 +185,15 @@ fn wait_until(deadline: Duration, mut cond: impl FnMut() -> bool) -> bool {
     cond()
 }
 
-fn has_log(dir: &Path, prefix: &str) -> bool {
-    std::fs::read_dir(dir).is_ok_and(|d| {
-        d.flatten().any(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.starts_with(prefix) && name.ends_with(".log")
-        })
+fn find_log(dir: &Path, prefix: &str) -> Option<std::path::PathBuf> {
+    std::fs::read_dir(dir).ok()?.flatten().find_map(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        (name.starts_with(prefix) && name.ends_with(".log")).then(|| e.path())
     })
+}
+
+fn has_log(dir: &Path, prefix: &str) -> bool {
+    find_log(dir, prefix).is_some()
 }
 
 #[test]
@@ -233,10 +237,22 @@ fn ctrl_c_kills_runs_prints_the_partial_table_and_keeps_logs() {
         t0.elapsed()
     );
     assert_eq!(out.status.code(), Some(130), "{stdout}\n{stderr}");
-    assert!(stdout.contains("interrupted: partial results"), "{stdout}");
     assert!(
-        has_log(&logs, "hangs_outside_testkit-"),
-        "the interrupted run's log must be kept"
+        stdout.contains("INCOMPLETE: interrupted by Ctrl-C"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("cut off while running"), "{stdout}");
+    // Cut-off runs score as not run: the total is below full marks.
+    assert!(!stdout.contains("total: 2.0/2"), "{stdout}");
+    let log = find_log(&logs, "hangs_outside_testkit-")
+        .unwrap_or_else(|| panic!("the interrupted run's log must be kept"));
+    let text = std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+    assert!(
+        text.trim_end()
+            .lines()
+            .last()
+            .is_some_and(|l| l.contains("[grader]") && l.contains("interrupted")),
+        "the cut-off log must end with the grader's note:\n{text}"
     );
 }
 
@@ -272,4 +288,30 @@ fn stress_duration_stops_starting_runs_after_the_time_limit() {
         "stress --duration 3s took {:?}",
         t0.elapsed()
     );
+}
+
+#[test]
+fn bad_input_is_exit_two_with_one_line_naming_it() {
+    let missing =
+        std::env::temp_dir().join(format!("distlab-no-such-submission-{}", std::process::id()));
+    let missing = missing.to_string_lossy().into_owned();
+    let file = common::fixtures().join("Cargo.toml");
+    let file = file.to_string_lossy().into_owned();
+    let cases: &[(&[&str], &str)] = &[
+        (&["run", "-n", "0"], "iterations"),
+        (&["run", "-j", "0"], "jobs"),
+        (&["stress", "lab9", "--duration", "soon"], "duration"),
+        (&["stress", "lab9", "--count", "0"], "count"),
+        (&["grade", missing.as_str()], "cannot be opened"),
+        (&["grade", file.as_str()], "is not a folder"),
+    ];
+    for (args, needle) in cases {
+        let out = common::run_on_fixtures(args);
+        let (stdout, stderr) = common::texts(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}\n{stdout}\n{stderr}");
+        assert!(
+            stderr.to_lowercase().contains(needle),
+            "{args:?}: the error should name {needle:?}: {stderr}"
+        );
+    }
 }
