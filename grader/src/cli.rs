@@ -167,6 +167,10 @@ pub struct RunOpts {
     /// Keep the logs of passing runs too.
     #[arg(long)]
     pub keep_logs: bool,
+    /// Print a backtrace with each failure (sets RUST_BACKTRACE=1 in the
+    /// runs; without it the grader clears RUST_BACKTRACE).
+    #[arg(long)]
+    pub backtrace: bool,
     /// Most output kept per run's log, in MiB; the rest is drained and dropped.
     #[arg(long, default_value_t = 4, value_name = "MIB", value_parser = parse_positive)]
     pub log_cap_mib: u64,

@@ -242,6 +242,7 @@ fn run_tree(
         jobs: req.opts.jobs.max(1),
         out_dir: out_dir.to_path_buf(),
         keep_logs: req.opts.keep_logs,
+        backtrace: req.opts.backtrace,
         seed: req.opts.seed,
         grace: Duration::from_secs(req.opts.grace),
         log_cap: req.opts.log_cap_mib.saturating_mul(1024 * 1024),

@@ -43,6 +43,8 @@ pub struct EngineConfig {
     pub out_dir: PathBuf,
     /// Keep the logs of passing runs too.
     pub keep_logs: bool,
+    /// Let failing runs print a backtrace (RUST_BACKTRACE=1).
+    pub backtrace: bool,
     /// Use this seed for every run instead of fresh ones.
     pub seed: Option<u64>,
     /// Added to a test's timeout_secs before the grader kills it.
@@ -231,6 +233,16 @@ fn run_one(
     let log = cfg.out_dir.join(format!("{stem}.log"));
     let report_file = reports.join(format!("{stem}.jsonl"));
     let kill_after = Duration::from_secs(test.spec.timeout_secs) + cfg.grace;
+    let mut env = vec![
+        (testkit::seed::SEED_VAR.to_owned(), seed.to_string()),
+        (
+            testkit::report::REPORT_VAR.to_owned(),
+            report_file.display().to_string(),
+        ),
+    ];
+    if cfg.backtrace {
+        env.push(("RUST_BACKTRACE".into(), "1".into()));
+    }
     let launch = Launch {
         program: test.binary.path.clone(),
         args: vec![
@@ -239,13 +251,7 @@ fn run_one(
             "--test-threads=1".into(),
             "--nocapture".into(),
         ],
-        env: vec![
-            (testkit::seed::SEED_VAR.into(), seed.to_string()),
-            (
-                testkit::report::REPORT_VAR.into(),
-                report_file.display().to_string(),
-            ),
-        ],
+        env,
         cwd: test.binary.package_dir.clone(),
         timeout: kill_after,
         max_rss: test.spec.max_rss_mib.saturating_mul(1024 * 1024),

@@ -2,7 +2,7 @@
 //! skeletons selected, and a student README; then built with warnings as
 //! errors to prove what students receive compiles cleanly.
 //!
-//! The transform follows the lab-crate pattern (DESIGN.md decision 3):
+//! The transform follows the lab-crate pattern (see "The handout" in the grader's README):
 //! lines between the reference-begin and reference-end marker comments are
 //! deleted in `.rs` files and `Cargo.toml`s, lines that are exactly the
 //! `not(feature = "reference")` cfg attribute are deleted, and every
@@ -337,6 +337,16 @@ pub fn write_handout(ws: &Workspace, out: &Path, opts: &HandoutOptions) -> Resul
     if !out.join(".gitignore").exists() {
         crate::export::write(&out.join(".gitignore"), "/target\n/grader-out\n")?;
     }
+    let findings = crate::doclint::check_handout(out)
+        .context(|| format!("cannot read back the handout in {}", out.display()))?;
+    if !findings.is_empty() {
+        let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
+        return Err(GraderError::new(format!(
+            "the handout would tell students what is not so ({} problem(s)); fix the kit's docs:\n{}",
+            list.len(),
+            list.join("\n")
+        )));
+    }
     println!("handout written to {}", out.display());
     if opts.build {
         check_build(out, opts.target_dir.clone())?;
@@ -388,27 +398,41 @@ pub fn student_readme(ws: &Workspace) -> String {
          A Cargo workspace with a simulated network (`labrpc`), test plumbing (`testkit`),\n\
          history checkers (`labcheck`), the grader, and one crate per lab. Each lab crate\n\
          holds a skeleton for you to fill in; the tests and their harness are already\n\
-         there. The handout for each lab is in `docs/`.\n\n\
-         ## Build and test\n\n\
+         there.\n\n",
+    );
+    if ws.root.join("docs").is_dir() {
+        s.push_str("The handout for each lab is in `docs/`.\n\n");
+    }
+    s.push_str(
+        "## Test\n\n\
+         The first command builds everything (a few minutes the first time; later builds\n\
+         are incremental). Add `--no-fail-fast`, or plain `cargo test` stops at the first\n\
+         part whose tests fail and never shows you the others:\n\n\
          ```sh\n\
-         cargo build --workspace            # everything compiles before you start\n\
-         cargo test -p LAB                  # every test of a lab (they fail until you implement it)\n\
-         cargo test -p LAB NAME             # the tests whose name contains NAME\n\
+         cargo test --workspace --no-fail-fast          # every test of every lab\n\
+         cargo test -p LAB --no-fail-fast               # every test of one lab, e.g. -p lab1-kvsrv\n\
+         cargo test -p LAB NAME                         # the tests whose name contains NAME\n\
          ```\n\n\
+         A failure prints what the test saw, the seed, and the command that reruns it with\n\
+         that seed, e.g. `DISTLAB_SEED=123 cargo test -p LAB --test part_a -- --exact NAME`.\n\
+         The seed repeats the network's faults and the workload, not the thread\n\
+         interleaving, so a rare failure may need a few reruns. `DISTLAB_LOG=debug` turns on\n\
+         logs (`DISTLAB_LOG=vote,append=debug` picks topics); `RUST_BACKTRACE=1` adds a\n\
+         backtrace to each failure.\n\n\
          ## Stress your code with the grader\n\n\
          Concurrency bugs show up once in hundreds of runs. The grader runs each test in its\n\
          own process, many at a time, with a fresh seed each run, and keeps the log of every\n\
          failing run (named with its seed) under `grader-out/`:\n\n\
          ```sh\n\
          cargo run --release -p grader -- list                        # labs, parts, tests, points\n\
-         cargo run --release -p grader -- run LAB/PART -n 20          # every test of a part, 20 times\n\
+         cargo run --release -p grader -- stress LAB/PART             # every test of a part, 100 runs each\n\
          cargo run --release -p grader -- stress LAB --test NAME --until-fail\n\
          ```\n\n\
-         Every failure prints the command that reruns it with the same seed, e.g.\n\
-         `DISTLAB_SEED=123 cargo test -p LAB --test part_a -- --exact NAME`. The seed\n\
-         repeats the network's faults and the workload, not the thread interleaving, so a\n\
-         rare failure may need a few reruns. `DISTLAB_LOG=debug` turns on logs\n\
-         (`DISTLAB_LOG=vote,append=debug` picks topics).\n\n\
+         ## Grade yourself\n\n\
+         This is what the course runs on your submission (below), run here on your files:\n\n\
+         ```sh\n\
+         cargo run --release -p grader -- grade . --lab LAB            # e.g. --lab lab1; add -n 10 for 10 runs of each test\n\
+         ```\n\n\
          ## The labs and the files you edit\n\n",
     );
     for lab in &ws.labs {

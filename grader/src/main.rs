@@ -23,6 +23,7 @@ mod capture;
 mod cli;
 mod clock;
 mod commands;
+mod doclint;
 mod engine;
 mod error;
 mod export;

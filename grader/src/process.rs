@@ -79,6 +79,10 @@ pub fn supervise(launch: &Launch<'_>) -> Result<Supervised> {
     let start = Instant::now();
     let mut child = Command::new(&launch.program)
         .args(&launch.args)
+        // Backtraces through the tester's internals bury the failure; a
+        // run gets one only when the launch asks (`--backtrace`).
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
         .envs(launch.env.iter().map(|(k, v)| (k, v)))
         .current_dir(&launch.cwd)
         .stdin(Stdio::null())

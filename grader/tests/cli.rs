@@ -139,8 +139,8 @@ fn stress_count_repeats_each_test() {
     assert!(
         stdout
             .lines()
-            .any(|l| l.starts_with("passes ") && l.contains("3/3")),
-        "expected 3/3 passes:\n{stdout}"
+            .any(|l| l.starts_with("passes ") && l.contains("3/3") && l.contains(" ± ")),
+        "expected 3/3 passes with a spread of times:\n{stdout}"
     );
     assert!(
         stdout.contains(
@@ -314,4 +314,44 @@ fn bad_input_is_exit_two_with_one_line_naming_it() {
             "{args:?}: the error should name {needle:?}: {stderr}"
         );
     }
+}
+
+#[test]
+fn backtraces_are_off_in_run_logs_unless_asked_for() {
+    let log_of = |extra: &[&str]| {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+        let logs = dir.path().join("logs");
+        let logs_arg = logs.to_string_lossy().into_owned();
+        let mut args = vec![
+            "run",
+            "lab9",
+            "--test",
+            "fails_assertion",
+            "--out",
+            logs_arg.as_str(),
+        ];
+        args.extend_from_slice(extra);
+        let out = common::grader()
+            .env("RUST_BACKTRACE", "1")
+            .arg("--workspace")
+            .arg(common::fixtures())
+            .args(&args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot start the grader binary: {e}"));
+        assert_eq!(out.status.code(), Some(1), "{:?}", common::texts(&out));
+        let log = find_log(&logs, "fails_assertion-")
+            .unwrap_or_else(|| panic!("the failing run's log must be kept"));
+        std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()))
+    };
+    let plain = log_of(&[]);
+    assert!(plain.contains("panicked"), "{plain}");
+    assert!(
+        !plain.contains("stack backtrace"),
+        "RUST_BACKTRACE leaked into the run:\n{plain}"
+    );
+    let asked = log_of(&["--backtrace"]);
+    assert!(
+        asked.contains("stack backtrace"),
+        "--backtrace gave none:\n{asked}"
+    );
 }

@@ -227,7 +227,10 @@ fn table_shows_counts_times_and_points() {
         .find(|l| l.starts_with("over_rpc_budget "))
         .unwrap_or_else(|| panic!("no table row for over_rpc_budget in:\n{out}"));
     assert!(row.contains("0/1"), "passed/total missing: {row}");
-    assert!(row.contains(" ± "), "mean ± std missing: {row}");
+    assert!(
+        !row.contains(" ± "),
+        "a spread of one run means nothing: {row}"
+    );
     assert!(row.contains("57"), "max rpcs missing: {row}");
     assert!(
         out.contains("part V (verdicts): 2.0/10"),

@@ -17,12 +17,12 @@
 //!
 //! The student handout (`docs/lab1-kvsrv.md`) explains the tasks; the tests
 //! are in `tests/part_a.rs` and `tests/part_b.rs`, driven by the harness in
-//! [`tester`]. Which files a student edits is listed in this crate's
-//! README.md and in `grade.toml` (`lab.student_files`).
+//! [`tester`]. The files a student edits are listed in `grade.toml`
+//! (`lab.student_files`).
 
 #![warn(missing_docs)]
 
-// Part A: the student's files, or the reference with the `reference` feature.
+// Part A: the student's files.
 #[cfg(not(feature = "reference"))]
 pub mod kv_rpc;
 // distlab:reference-begin

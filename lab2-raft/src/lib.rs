@@ -8,7 +8,7 @@
 //! [`tester`], which crashes, partitions and lies to it over a simulated
 //! [`labrpc`] network.
 //!
-//! The API a peer offers (the same for the skeleton and the reference):
+//! The API a peer offers:
 //!
 //! - [`Raft::new`] starts a peer; [`Raft`] is a cheap-to-clone handle;
 //! - [`Raft::start`] proposes a command, [`Raft::state`] reports the term and
@@ -19,9 +19,11 @@
 //!   handlers;
 //! - committed commands and snapshots to install reach the service as
 //!   [`ApplyMsg`]s on the channel given to [`Raft::new`].
+// distlab:reference-begin
 //!
-//! Build with `--no-default-features` to select the student skeleton
-//! instead of the reference solution.
+//! In the kit, the `reference` feature (on by default) builds the reference
+//! solution; `--no-default-features` builds the student skeleton.
+// distlab:reference-end
 
 #![warn(missing_docs)]
 
