@@ -31,14 +31,13 @@ fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
-/// A fresh directory under the system's temporary directory.
-fn fresh_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let dir = std::env::temp_dir().join(format!("labcheck-{tag}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir is writable");
-    dir
+/// A fresh directory under the system's temporary directory, removed when
+/// the returned value drops (also when the test panics).
+fn fresh_dir(tag: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("labcheck-{tag}-"))
+        .tempdir()
+        .expect("temp dir is writable")
 }
 
 /// Runs Chromium's `--dump-dom` on a file, killing it after the timeout.
@@ -55,7 +54,7 @@ fn dump_dom(chromium: &Path, page: &Path) -> String {
             "--disable-component-update",
             "--disable-sync",
         ])
-        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg("--dump-dom")
         .arg(format!("file://{}", page.display()))
         .stdin(Stdio::null())
@@ -89,7 +88,7 @@ fn dump_dom(chromium: &Path, page: &Path) -> String {
         std::thread::sleep(Duration::from_millis(50));
     };
     let dom = reader.join().unwrap_or_default();
-    let _ = std::fs::remove_dir_all(&profile);
+    drop(profile);
     assert!(
         status.is_some(),
         "chromium did not finish within {BROWSER_TIMEOUT:?} and was killed"
@@ -152,10 +151,10 @@ fn chromium_shows_rows_bars_and_the_failing_operation() {
         "the example history should fail, got {result}"
     );
     let dir = fresh_dir("browser-test");
-    let page = dir.join("picture.html");
+    let page = dir.path().join("picture.html");
     labcheck::html::write(&page, &Kv, &history, &result).expect("picture written");
     let dom = dump_dom(&chromium, &page);
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
 
     let tags = start_tags(&dom);
     let body = tags

@@ -1,30 +1,61 @@
 //! The `labcheck` command: verdicts, exit status and error messages.
+//!
+//! Every file a test writes lives in its own `tempfile` directory, removed
+//! when the test ends, passing or not.
 
 mod support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use labcheck::models::{KvInput, KvOutput, VersionedInput, VersionedOutput};
 use labcheck::{History, Operation};
+use tempfile::TempDir;
 
-fn labcheck(args: &[&str]) -> Output {
+fn labcheck<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_labcheck"))
         .args(args)
         .output()
         .expect("the labcheck binary runs")
 }
 
-fn temp_file(name: &str, contents: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("labcheck-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir is writable");
-    let path = dir.join(name);
+/// A fresh directory, removed when the returned value drops.
+fn temp_dir() -> TempDir {
+    tempfile::tempdir().expect("temp dir is writable")
+}
+
+/// Writes `contents` to `dir/name`.
+fn temp_file(dir: &TempDir, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.path().join(name);
     std::fs::write(&path, contents).expect("temp file is writable");
     path
 }
 
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Asserts the command failed with exit status 2, nothing on stdout and
+/// exactly one line on stderr containing every one of `needles`; returns
+/// that line.
+fn assert_input_error(out: &Output, needles: &[&str]) -> String {
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert_eq!(stdout, "", "an error prints no verdict");
+    assert_eq!(stderr.lines().count(), 1, "one line on stderr: {stderr:?}");
+    assert!(stderr.starts_with("labcheck: error: "), "{stderr}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "{stderr:?} lacks {needle:?}");
+    }
+    stderr
 }
 
 fn kv_history(stale_get: bool) -> History<KvInput, KvOutput> {
@@ -38,11 +69,12 @@ fn kv_history(stale_get: bool) -> History<KvInput, KvOutput> {
 
 #[test]
 fn linearizable_history_exits_0() {
-    let file = temp_file("ok.jsonl", &kv_history(false).to_jsonl());
-    let out = labcheck(&["check", file.to_str().expect("utf-8 path"), "--model", "kv"]);
+    let dir = temp_dir();
+    let file = temp_file(&dir, "ok.jsonl", kv_history(false).to_jsonl());
+    let out = labcheck(&["check", path_str(&file), "--model", "kv"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("linearizable"),
+        text(&out.stdout).contains("linearizable (2 operation(s)"),
         "{}",
         text(&out.stdout)
     );
@@ -50,14 +82,15 @@ fn linearizable_history_exits_0() {
 
 #[test]
 fn broken_history_exits_1_names_the_stuck_operation_and_writes_the_picture() {
-    let file = temp_file("bad.jsonl", &kv_history(true).to_jsonl());
+    let dir = temp_dir();
+    let file = temp_file(&dir, "bad.jsonl", kv_history(true).to_jsonl());
     let html = file.with_extension("html");
     let out = labcheck(&[
         "check",
-        file.to_str().expect("utf-8 path"),
+        path_str(&file),
         "--model=kv",
         "--html",
-        html.to_str().expect("utf-8 path"),
+        path_str(&html),
     ]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
@@ -87,13 +120,9 @@ fn versioned_history_in_jsonl_is_checked_with_its_model() {
         ),
     ]
     .into();
-    let file = temp_file("versioned.jsonl", &history.to_jsonl());
-    let out = labcheck(&[
-        "check",
-        file.to_str().expect("utf-8 path"),
-        "--model",
-        "kv-versioned",
-    ]);
+    let dir = temp_dir();
+    let file = temp_file(&dir, "versioned.jsonl", history.to_jsonl());
+    let out = labcheck(&["check", path_str(&file), "--model", "kv-versioned"]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -107,7 +136,7 @@ fn timeout_exits_2_as_unknown() {
     let file = data.join("kv/c10-bad.txt");
     let out = labcheck(&[
         "check",
-        file.to_str().expect("utf-8 path"),
+        path_str(&file),
         "--model",
         "kv-nopartition",
         "--timeout",
@@ -125,62 +154,219 @@ fn timeout_exits_2_as_unknown() {
 fn jepsen_log_is_detected_and_checked() {
     let data = support::porcupine_data::data_dir();
     let file = data.join("jepsen/etcd_002.log");
-    let out = labcheck(&[
-        "check",
-        file.to_str().expect("utf-8 path"),
-        "--model",
-        "etcd",
-    ]);
+    let out = labcheck(&["check", path_str(&file), "--model", "etcd"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
 
 #[test]
-fn malformed_line_exits_3_naming_file_and_line() {
+fn empty_history_exits_2_naming_the_file_and_what_to_do() {
+    let dir = temp_dir();
+    let cases = [
+        ("empty.jsonl", "", "kv"),
+        ("blank.jsonl", "\n   \n\t\r\n", "kv-versioned"),
+        ("blank.log", "\n\n", "etcd"),
+    ];
+    for (name, contents, model) in cases {
+        let file = temp_file(&dir, name, contents);
+        let out = labcheck(&["check", path_str(&file), "--model", model]);
+        assert_input_error(
+            &out,
+            &[
+                &format!("{} holds no operations", file.display()),
+                "proves nothing",
+                "--allow-empty",
+            ],
+        );
+    }
+}
+
+#[test]
+fn empty_history_with_allow_empty_is_linearizable_and_says_so() {
+    let dir = temp_dir();
+    let file = temp_file(&dir, "empty.jsonl", "\n");
+    for model in ["kv", "kv-nopartition", "kv-versioned", "register"] {
+        let out = labcheck(&["check", path_str(&file), "--model", model, "--allow-empty"]);
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{model}: {}", text(&out.stderr));
+        assert!(
+            stdout.contains(&format!("{}: linearizable (0 operations", file.display())),
+            "{model}: {stdout}"
+        );
+        assert!(stdout.contains("empty"), "{model}: {stdout}");
+        assert!(stdout.contains("--allow-empty"), "{model}: {stdout}");
+    }
+}
+
+#[test]
+fn porcupines_empty_jepsen_log_is_refused_unless_allowed() {
+    let data = support::porcupine_data::data_dir();
+    let file = data.join("jepsen/etcd_095.log");
+    assert_eq!(
+        std::fs::metadata(&file).map(|m| m.len()).ok(),
+        Some(0),
+        "etcd_095.log is Porcupine's empty log"
+    );
+    for format in ["auto", "jepsen"] {
+        let args = [
+            "check",
+            path_str(&file),
+            "--model",
+            "etcd",
+            "--format",
+            format,
+        ];
+        assert_input_error(&labcheck(&args), &["etcd_095.log holds no operations"]);
+        let out = labcheck(&[&args[..], &["--allow-empty"]].concat());
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+}
+
+#[test]
+fn history_whose_calls_all_failed_is_empty_too() {
+    let dir = temp_dir();
+    let file = temp_file(
+        &dir,
+        "failed.log",
+        "INFO jepsen.util - 4 :invoke :write 1\nINFO jepsen.util - 4 :fail :write 1\n",
+    );
+    let out = labcheck(&["check", path_str(&file), "--model", "etcd"]);
+    assert_input_error(
+        &out,
+        &[
+            &format!("{} holds no operations", file.display()),
+            "failed calls are dropped",
+            "--allow-empty",
+        ],
+    );
+}
+
+#[test]
+fn malformed_line_exits_2_naming_file_and_line() {
+    let dir = temp_dir();
     let good = kv_history(false).to_jsonl();
     let file = temp_file(
+        &dir,
         "malformed.jsonl",
-        &format!("{good}{{\"client\": 0, \"input\": 7}}\n"),
+        format!("{good}{{\"client\": 0, \"input\": 7}}\n"),
     );
-    let out = labcheck(&["check", file.to_str().expect("utf-8 path"), "--model", "kv"]);
+    let out = labcheck(&["check", path_str(&file), "--model", "kv"]);
+    assert_input_error(&out, &[&format!("{}:3: ", file.display())]);
+}
+
+#[test]
+fn malformed_jepsen_and_porcupine_kv_lines_name_file_and_line() {
+    let dir = temp_dir();
+    let log = temp_file(
+        &dir,
+        "bad.log",
+        "INFO jepsen.util - 0 :invoke :read nil\nINFO jepsen.util - 0 :ok :read seven\n",
+    );
+    let out = labcheck(&["check", path_str(&log), "--model", "etcd"]);
+    assert_input_error(&out, &[&format!("{}:2: ", log.display()), "\"seven\""]);
+    let kv = temp_file(
+        &dir,
+        "bad.txt",
+        "{:process 0, :type :invoke, :f :get, :key \"1\", :value nil}\n{:process 0, :type :ok}\n",
+    );
+    let out = labcheck(&["check", path_str(&kv), "--model", "kv"]);
+    assert_input_error(&out, &[&format!("{}:2: ", kv.display())]);
+}
+
+#[test]
+fn missing_file_exits_2_naming_it() {
+    let out = labcheck(&["check", "/nonexistent/history.jsonl", "--model", "kv"]);
+    assert_input_error(&out, &["cannot read /nonexistent/history.jsonl"]);
+}
+
+#[test]
+fn directory_as_file_exits_2_naming_it() {
+    let dir = temp_dir();
+    let out = labcheck(&["check", path_str(dir.path()), "--model", "kv"]);
+    assert_input_error(&out, &[&format!("cannot read {}", dir.path().display())]);
+}
+
+#[test]
+fn binary_file_exits_2_naming_file_and_line() {
+    let dir = temp_dir();
+    let good = kv_history(false).to_jsonl();
+    let file = temp_file(
+        &dir,
+        "binary.jsonl",
+        [good.as_bytes(), b"\xff\xfe\n"].concat(),
+    );
+    let out = labcheck(&["check", path_str(&file), "--model", "kv"]);
+    assert_input_error(&out, &[&format!("{}:3: not UTF-8", file.display())]);
+}
+
+#[test]
+fn usage_errors_exit_2_with_the_synopsis() {
+    let out = labcheck(&["check", "x.jsonl", "--model", "paxos"]);
+    assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(
-        stderr.contains(&format!("{}:3:", file.display())),
+        stderr.starts_with("labcheck: error: unknown model \"paxos\""),
         "{stderr}"
     );
-}
-
-#[test]
-fn missing_file_exits_3_naming_it() {
-    let out = labcheck(&["check", "/nonexistent/history.jsonl", "--model", "kv"]);
-    assert_eq!(out.status.code(), Some(3));
-    assert!(text(&out.stderr).contains("cannot read /nonexistent/history.jsonl"));
-}
-
-#[test]
-fn usage_errors_exit_3_with_the_usage() {
-    let out = labcheck(&["check", "x.jsonl", "--model", "paxos"]);
-    assert_eq!(out.status.code(), Some(3));
-    let stderr = text(&out.stderr);
-    assert!(stderr.contains("unknown model \"paxos\""), "{stderr}");
     assert!(stderr.contains("usage: labcheck check"), "{stderr}");
+    assert!(stderr.contains("--allow-empty"), "{stderr}");
+    assert_eq!(text(&out.stdout), "");
 }
 
+#[cfg(unix)]
 #[test]
-fn format_that_does_not_fit_the_model_exits_3() {
-    let file = temp_file("log.txt", "INFO  jepsen.util - 0\t:invoke\t:read\tnil\n");
-    let out = labcheck(&["check", file.to_str().expect("utf-8 path"), "--model", "kv"]);
-    assert_eq!(out.status.code(), Some(3));
+fn non_utf8_argument_exits_2() {
+    use std::os::unix::ffi::OsStrExt;
+    let bad = std::ffi::OsStr::from_bytes(b"h\xff.jsonl");
+    let out = labcheck(&[
+        std::ffi::OsStr::new("check"),
+        bad,
+        "--model".as_ref(),
+        "kv".as_ref(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stderr).contains("jepsen format cannot be checked"),
+        text(&out.stderr).contains("not valid UTF-8"),
         "{}",
         text(&out.stderr)
     );
 }
 
 #[test]
+fn format_that_does_not_fit_the_model_exits_2() {
+    let dir = temp_dir();
+    let file = temp_file(
+        &dir,
+        "log.txt",
+        "INFO  jepsen.util - 0\t:invoke\t:read\tnil\n",
+    );
+    let out = labcheck(&["check", path_str(&file), "--model", "kv"]);
+    assert_input_error(
+        &out,
+        &[&file.display().to_string(), "jepsen format", "--model kv"],
+    );
+}
+
+#[test]
+fn picture_in_a_missing_directory_exits_2_before_checking() {
+    let dir = temp_dir();
+    let file = temp_file(&dir, "ok.jsonl", kv_history(false).to_jsonl());
+    let html = dir.path().join("no-such-dir/p.html");
+    let out = labcheck(&[
+        "check",
+        path_str(&file),
+        "--model",
+        "kv",
+        "--html",
+        path_str(&html),
+    ]);
+    assert_input_error(&out, &["cannot write the picture", "no-such-dir"]);
+}
+
+#[test]
 fn help_exits_0() {
     let out = labcheck(&["--help"]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(text(&out.stdout).contains("exit status"));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("exit status"), "{stdout}");
+    assert!(stdout.contains("--allow-empty"), "{stdout}");
 }

@@ -194,10 +194,10 @@ mod tests {
             ),
         ]
         .into();
-        let path = std::env::temp_dir().join(format!("labcheck-rt-{}.jsonl", std::process::id()));
+        let dir = tempfile::tempdir().expect("temp dir is writable");
+        let path = dir.path().join("history.jsonl");
         history.save_jsonl(&path).expect("temp dir is writable");
         let back = History::load_jsonl(&path);
-        let _ = std::fs::remove_file(&path);
         assert_eq!(back.expect("saved file loads"), history);
     }
 

@@ -369,7 +369,9 @@ mod tests {
 
     #[test]
     fn each_failure_picture_gets_a_fresh_file_in_its_directory() {
-        let dir = std::env::temp_dir().join(format!("labcheck-vis-{}", std::process::id()));
+        let temp = tempfile::tempdir().expect("temp dir is writable");
+        // A directory that does not exist yet: write_picture_in creates it.
+        let dir = temp.path().join("pictures");
         let history = broken();
         let result = crate::check(&Kv, &history, Duration::from_secs(5));
         let first = write_picture_in(&dir, &Kv, &history, &result).expect("picture written");
@@ -383,6 +385,5 @@ mod tests {
         );
         let html = std::fs::read_to_string(&first).expect("picture readable");
         assert!(html.contains("history-data"));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,6 +1,6 @@
 //! Finding and loading the Porcupine reference histories
-//! (`shared/bench/porcupine-data`), shared by the parity test and the
-//! benchmark.
+//! (`testdata/porcupine-data` in this crate), used by the parity test, the
+//! command's tests and the benchmark.
 
 #![allow(dead_code)] // Each user needs a different subset.
 
@@ -16,20 +16,24 @@ use labcheck::{CheckResult, History, check, formats};
 /// The environment variable that overrides where the data lives.
 pub const DATA_ENV: &str = "DISTLAB_PORCUPINE_DATA";
 
-/// The data directory: `$DISTLAB_PORCUPINE_DATA`, or
-/// `shared/bench/porcupine-data` beside the workspace. Panics with what to do
-/// when it is missing.
+/// Where the data lives in this crate.
+pub fn default_data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/porcupine-data")
+}
+
+/// The data directory: `$DISTLAB_PORCUPINE_DATA` if set and not empty, else
+/// [`default_data_dir`]. Panics with what to do when it is missing.
 pub fn data_dir() -> PathBuf {
-    let dir = std::env::var_os(DATA_ENV).map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench/porcupine-data"),
-        PathBuf::from,
-    );
+    let dir = std::env::var_os(DATA_ENV)
+        .filter(|v| !v.is_empty())
+        .map_or_else(default_data_dir, PathBuf::from);
     assert!(
         dir.join("expected.tsv").is_file(),
         "the Porcupine reference data is missing: no expected.tsv in {}. \
-         Put the data there (shared/bench/porcupine-data beside the workspace) \
-         or point {DATA_ENV} at the directory holding expected.tsv.",
-        dir.display()
+         It ships with the crate in {}; restore it from version control, \
+         or point {DATA_ENV} at a directory holding expected.tsv.",
+        dir.display(),
+        default_data_dir().display()
     );
     dir
 }
@@ -37,8 +41,11 @@ pub fn data_dir() -> PathBuf {
 /// One row of `expected.tsv`.
 #[derive(Clone, Debug)]
 pub struct Row {
+    /// The history, relative to the data directory.
     pub file: String,
+    /// Porcupine's verdict.
     pub linearizable: bool,
+    /// `etcd`, `kv` or `kv-nopartition`.
     pub model: String,
 }
 
@@ -93,11 +100,14 @@ pub fn porcupine_ms(dir: &Path) -> HashMap<(String, String), f64> {
 
 /// A parsed history of either kind.
 pub enum Loaded {
+    /// A Jepsen etcd log.
     Register(History<RegisterInput, RegisterOutput>),
+    /// A key/value history.
     Kv(History<KvInput, KvOutput>),
 }
 
 impl Loaded {
+    /// The number of operations.
     pub fn len(&self) -> usize {
         match self {
             Loaded::Register(h) => h.len(),

@@ -1,31 +1,44 @@
-//! The command line, parsed by hand (one subcommand, four options).
+//! The command line, parsed by hand (one subcommand, five options).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use labcheck::formats::Format;
 
+/// The synopsis, printed under a usage error.
+pub const SYNOPSIS: &str = "usage: labcheck check FILE --model MODEL [--format FORMAT] \
+[--html OUT.html] [--timeout SECS] [--allow-empty]";
+
+/// What `--help` prints.
 pub const USAGE: &str = "\
 usage: labcheck check FILE --model MODEL [--format FORMAT] [--html OUT.html] [--timeout SECS]
+                      [--allow-empty]
 
 Checks whether the history in FILE is linearizable.
 
-  --model    kv | kv-nopartition | kv-versioned | register | etcd
-             (etcd is the register model, for Jepsen etcd logs)
-  --format   auto (default) | jsonl | porcupine-kv | jepsen
-  --html     also write the history picture to this file
-  --timeout  give up after this many seconds (default 60); a timeout is
-             reported as unknown, never as a pass
+  --model        kv | kv-nopartition | kv-versioned | register | etcd
+                 (etcd is the register model, for Jepsen etcd logs)
+  --format       auto (default) | jsonl | porcupine-kv | jepsen
+  --html         also write the history picture to this file
+  --timeout      give up after this many seconds (default 60); a timeout is
+                 reported as unknown, never as a pass
+  --allow-empty  accept a history with no operations (reported as linearizable);
+                 without it an empty history is an error, since it proves nothing
 
-exit status: 0 linearizable, 1 not linearizable, 2 unknown (timed out),
-             3 usage or file error";
+exit status: 0 linearizable, 1 not linearizable,
+             2 no verdict: the check timed out (unknown), or the command line
+               or the file is wrong (one line on stderr says what to do)";
 
 /// The models the command line knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ModelName {
+    /// `kv`: [`labcheck::models::Kv`], checked key by key.
     Kv,
+    /// `kv-nopartition`: [`labcheck::models::KvNoPartition`], the whole map.
     KvNoPartition,
+    /// `kv-versioned`: [`labcheck::models::KvVersioned`].
     KvVersioned,
+    /// `register` or `etcd`: [`labcheck::models::Register`].
     Register,
 }
 
@@ -39,30 +52,51 @@ impl ModelName {
             _ => return None,
         })
     }
+
+    /// The model's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelName::Kv => "kv",
+            ModelName::KvNoPartition => "kv-nopartition",
+            ModelName::KvVersioned => "kv-versioned",
+            ModelName::Register => "register",
+        }
+    }
 }
 
 /// What `labcheck check` was asked to do.
 #[derive(Debug, PartialEq)]
 pub struct CheckArgs {
+    /// The history file.
     pub file: PathBuf,
+    /// The model to check it against.
     pub model: ModelName,
     /// `None`: detect from the file.
     pub format: Option<Format>,
+    /// Where to write the picture, if anywhere.
     pub html: Option<PathBuf>,
+    /// When to give up (the verdict is then unknown).
     pub timeout: Duration,
+    /// Whether a history with no operations is accepted (as linearizable)
+    /// rather than refused.
+    pub allow_empty: bool,
 }
 
+/// What the command line asks for.
 #[derive(Debug, PartialEq)]
 pub enum Command {
+    /// `labcheck check ...`.
     Check(CheckArgs),
+    /// `--help`: print [`USAGE`].
     Help,
+    /// `--version`.
     Version,
 }
 
 /// Parses the arguments after the program name; errors are messages for the
 /// user.
 pub fn parse(args: &[String]) -> Result<Command, String> {
-    let mut args = args.iter();
+    let mut args = args.iter().peekable();
     match args.next().map(String::as_str) {
         None => return Err("no command given".to_string()),
         Some("-h" | "--help" | "help") => return Ok(Command::Help),
@@ -79,17 +113,21 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     let mut format = None;
     let mut html = None;
     let mut timeout = Duration::from_secs(60);
+    let mut allow_empty = false;
     while let Some(arg) = args.next() {
         // Accept both "--opt value" and "--opt=value".
         let (name, inline) = match arg.split_once('=') {
             Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
             _ => (arg.as_str(), None),
         };
-        let mut value = |name: &str| {
-            inline
-                .clone()
-                .or_else(|| args.next().cloned())
-                .ok_or_else(|| format!("{name} needs a value"))
+        // "--opt=value" takes anything; "--opt value" will not swallow the
+        // next option ("--html --timeout 5" is a mistake, not a file name).
+        let mut value = |name: &str| match &inline {
+            Some(v) => Ok(v.clone()),
+            None => args
+                .next_if(|a| !a.starts_with("--"))
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value")),
         };
         match name {
             "-h" | "--help" => return Ok(Command::Help),
@@ -113,7 +151,19 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                     }
                 };
             }
-            "--html" => html = Some(PathBuf::from(value(name)?)),
+            "--html" => {
+                let v = value(name)?;
+                if v.is_empty() {
+                    return Err("--html needs a file name".to_string());
+                }
+                html = Some(PathBuf::from(v));
+            }
+            "--allow-empty" => {
+                if inline.is_some() {
+                    return Err("--allow-empty takes no value".to_string());
+                }
+                allow_empty = true;
+            }
             "--timeout" => {
                 let v = value(name)?;
                 let secs: f64 = v
@@ -128,6 +178,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             flag if flag.starts_with('-') && flag.len() > 1 => {
                 return Err(format!("unknown option {flag:?}"));
             }
+            "" => return Err("FILE is an empty string".to_string()),
             path => {
                 if file.is_some() {
                     return Err(format!("more than one FILE given ({path:?})"));
@@ -144,6 +195,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         format,
         html,
         timeout,
+        allow_empty,
     }))
 }
 
@@ -168,7 +220,36 @@ mod tests {
                 format: Some(Format::Jepsen),
                 html: Some("out.html".into()),
                 timeout: Duration::from_millis(2500),
+                allow_empty: false,
             }))
+        );
+    }
+
+    #[test]
+    fn allow_empty_is_off_unless_given() {
+        let Ok(Command::Check(plain)) = parse(&args("check h.jsonl --model kv")) else {
+            panic!("a plain check parses");
+        };
+        assert!(!plain.allow_empty);
+        let Ok(Command::Check(allowed)) = parse(&args("check --allow-empty h.jsonl --model kv"))
+        else {
+            panic!("--allow-empty parses");
+        };
+        assert!(allowed.allow_empty);
+        assert_eq!(allowed.file, PathBuf::from("h.jsonl"));
+    }
+
+    #[test]
+    fn an_inline_value_leaves_the_next_argument_alone() {
+        let Ok(Command::Check(parsed)) = parse(&args("check --model=kv h.jsonl --timeout=3"))
+        else {
+            panic!("inline values parse");
+        };
+        assert_eq!(parsed.file, PathBuf::from("h.jsonl"));
+        assert_eq!(parsed.timeout, Duration::from_secs(3));
+        assert_eq!(
+            parse(&args("check --model=kv h.jsonl --html=p.html q.html")),
+            Err("more than one FILE given (\"q.html\")".to_string())
         );
     }
 
@@ -183,6 +264,12 @@ mod tests {
             ("check x --model kv --format edn", "unknown format"),
             ("check x --model kv --timeout -1", "positive number"),
             ("check x --model kv --html", "needs a value"),
+            (
+                "check x --model kv --html --timeout 5",
+                "--html needs a value",
+            ),
+            ("check x --model kv --html=", "needs a file name"),
+            ("check x --model kv --allow-empty=yes", "takes no value"),
             ("check x y --model kv", "more than one FILE"),
             ("check x --model kv --fast", "unknown option"),
         ];

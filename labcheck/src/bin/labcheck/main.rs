@@ -1,10 +1,15 @@
 //! `labcheck check FILE --model MODEL ...`: checks a saved history.
 //!
-//! Exit status: 0 linearizable, 1 not linearizable, 2 unknown (timed out),
-//! 3 usage or file error.
+//! Exit status: 0 linearizable, 1 not linearizable, 2 no verdict: the check
+//! timed out (reported as unknown on stdout), or the command line or the
+//! file is wrong (one line on stderr names the file, and the line when there
+//! is one, and says what to do). A history with no operations is such an
+//! error unless `--allow-empty` is given: it proves nothing.
 
 mod args;
 
+use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -13,77 +18,166 @@ use labcheck::models::{Kv, KvNoPartition, KvVersioned, Register};
 use labcheck::{CheckResult, History, Model};
 use serde::de::DeserializeOwned;
 
-use args::{CheckArgs, Command, ModelName, USAGE};
+use args::{CheckArgs, Command, ModelName, SYNOPSIS, USAGE};
 
 const LINEARIZABLE: u8 = 0;
 const NOT_LINEARIZABLE: u8 = 1;
-const UNKNOWN: u8 = 2;
-const USAGE_OR_FILE_ERROR: u8 = 3;
+/// Timed out, or the command line or the input was wrong.
+const NO_VERDICT: u8 = 2;
+
+/// A line on stdout. A closed stdout (`labcheck ... | head -1`) must not
+/// turn into a panic: the exit status still tells the verdict.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// A line on stderr, with the same care.
+macro_rules! complain {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let code = match args::parse(&argv) {
+    let code = match command() {
         Ok(Command::Help) => {
-            println!("{USAGE}");
+            say!("{USAGE}");
             LINEARIZABLE
         }
         Ok(Command::Version) => {
-            println!("labcheck {}", env!("CARGO_PKG_VERSION"));
+            say!("labcheck {}", env!("CARGO_PKG_VERSION"));
             LINEARIZABLE
         }
         Ok(Command::Check(args)) => match run(&args) {
             Ok(code) => code,
             Err(message) => {
-                eprintln!("labcheck: {message}");
-                USAGE_OR_FILE_ERROR
+                complain!("labcheck: error: {message}");
+                NO_VERDICT
             }
         },
         Err(message) => {
-            eprintln!("labcheck: {message}\n\n{USAGE}");
-            USAGE_OR_FILE_ERROR
+            complain!("labcheck: error: {message}\n{SYNOPSIS} (labcheck --help explains)");
+            NO_VERDICT
         }
     };
     ExitCode::from(code)
 }
 
-/// Loads, checks and reports; `Err` is a file or usage problem.
+/// The parsed command line; `Err` is a message for the user.
+fn command() -> Result<Command, String> {
+    let argv = std::env::args_os()
+        .skip(1)
+        .map(|arg| {
+            arg.into_string().map_err(|arg| {
+                format!("argument {arg:?} is not valid UTF-8; labcheck needs UTF-8 arguments")
+            })
+        })
+        .collect::<Result<Vec<String>, String>>()?;
+    args::parse(&argv)
+}
+
+/// What [`report`] needs to know about the file besides its history.
+struct Input<'a> {
+    args: &'a CheckArgs,
+    /// The file's name as given.
+    name: &'a str,
+    /// The file's contents.
+    text: &'a str,
+}
+
+/// Loads, checks and reports; `Err` is a one-line message for the user.
 fn run(args: &CheckArgs) -> Result<u8, String> {
     let name = args.file.display().to_string();
-    let text =
-        std::fs::read_to_string(&args.file).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let text = read(&args.file, &name)?;
+    if let Some(html) = &args.html {
+        can_write_picture(html, &args.file)?;
+    }
     let format = args.format.unwrap_or_else(|| Format::detect(&text));
+    let input = Input {
+        args,
+        name: &name,
+        text: &text,
+    };
     let show = |e: ParseError| e.to_string();
     match (args.model, format) {
         (ModelName::Register, Format::Jepsen) => report(
             &Register,
             &formats::jepsen::parse(&name, &text).map_err(show)?,
-            args,
+            &input,
         ),
         (ModelName::Kv, Format::PorcupineKv) => report(
             &Kv,
             &formats::porcupine_kv::parse(&name, &text).map_err(show)?,
-            args,
+            &input,
         ),
         (ModelName::KvNoPartition, Format::PorcupineKv) => report(
             &KvNoPartition,
             &formats::porcupine_kv::parse(&name, &text).map_err(show)?,
-            args,
+            &input,
         ),
-        (ModelName::Kv, Format::Jsonl) => report(&Kv, &jsonl(&name, &text)?, args),
+        (ModelName::Kv, Format::Jsonl) => report(&Kv, &jsonl(&name, &text)?, &input),
         (ModelName::KvNoPartition, Format::Jsonl) => {
-            report(&KvNoPartition, &jsonl(&name, &text)?, args)
+            report(&KvNoPartition, &jsonl(&name, &text)?, &input)
         }
         (ModelName::KvVersioned, Format::Jsonl) => {
-            report(&KvVersioned, &jsonl(&name, &text)?, args)
+            report(&KvVersioned, &jsonl(&name, &text)?, &input)
         }
-        (ModelName::Register, Format::Jsonl) => report(&Register, &jsonl(&name, &text)?, args),
+        (ModelName::Register, Format::Jsonl) => report(&Register, &jsonl(&name, &text)?, &input),
         (model, format) => Err(format!(
-            "{name}: the {} format cannot be checked with model {model:?}; \
+            "{name} is in the {} format{}, which cannot be checked with --model {}; \
              jepsen logs go with --model etcd (or register), porcupine-kv files with \
              --model kv or kv-nopartition, and jsonl files with any model",
-            format.name()
+            format.name(),
+            if args.format.is_none() {
+                " (detected from its first line; --format overrides)"
+            } else {
+                ""
+            },
+            model.name()
         )),
     }
+}
+
+/// The file as text, with messages that name it.
+fn read(path: &Path, name: &str) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = 1 + e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count();
+        format!(
+            "{name}:{line}: not UTF-8 text (bad byte at offset {at}); \
+             history files are text: is this the right file?"
+        )
+    })
+}
+
+/// Refuses, before any checking, a picture path that cannot work: in a
+/// missing directory, a directory itself, or the history file.
+fn can_write_picture(html: &Path, history: &Path) -> Result<(), String> {
+    let shown = html.display();
+    if html.is_dir() {
+        return Err(format!(
+            "cannot write the picture to {shown}: it is a directory; give a file name for --html"
+        ));
+    }
+    if let Some(dir) = html.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return Err(format!(
+            "cannot write the picture to {shown}: there is no directory {}",
+            dir.display()
+        ));
+    }
+    if let (Ok(a), Ok(b)) = (html.canonicalize(), history.canonicalize())
+        && a == b
+    {
+        return Err(format!(
+            "--html {shown} would overwrite the history being checked; choose another file"
+        ));
+    }
+    Ok(())
 }
 
 fn jsonl<I: DeserializeOwned, O: DeserializeOwned>(
@@ -93,34 +187,60 @@ fn jsonl<I: DeserializeOwned, O: DeserializeOwned>(
     formats::jsonl::parse(name, text).map_err(|e| e.to_string())
 }
 
+/// Why a history with no operations is refused.
+fn empty_history(input: &Input) -> String {
+    let name = input.name;
+    if input.text.trim().is_empty() {
+        format!(
+            "{name} holds no operations; an empty history proves nothing (a test that \
+             recorded nothing, or a truncated file?). Pass --allow-empty to accept it."
+        )
+    } else {
+        format!(
+            "{name} holds no operations once its failed calls are dropped (every call in it \
+             failed); an empty history proves nothing. Pass --allow-empty to accept it."
+        )
+    }
+}
+
 fn report<M: Model>(
     model: &M,
     history: &History<M::Input, M::Output>,
-    args: &CheckArgs,
+    input: &Input,
 ) -> Result<u8, String> {
+    let args = input.args;
+    let name = input.name;
+    if history.is_empty() && !args.allow_empty {
+        return Err(empty_history(input));
+    }
     let started = Instant::now();
     let result = labcheck::check(model, history, args.timeout);
     let elapsed = started.elapsed();
-    let parts = model.partition(history.ops()).len();
-    let name = args.file.display();
-    println!(
-        "{name}: {} ({} operation(s), {parts} part(s), {:.1} ms)",
-        match &result {
-            CheckResult::Linearizable => "linearizable",
-            CheckResult::NotLinearizable(_) => "NOT linearizable",
-            CheckResult::Unknown => "unknown: the check timed out",
-        },
-        history.len(),
-        elapsed.as_secs_f64() * 1000.0
-    );
+    if history.is_empty() && matches!(result, CheckResult::Linearizable) {
+        say!(
+            "{name}: linearizable (0 operations: the history is empty, \
+             accepted because of --allow-empty)"
+        );
+    } else {
+        let parts = model.partition(history.ops()).len();
+        say!(
+            "{name}: {} ({} operation(s), {parts} part(s), {:.1} ms)",
+            match &result {
+                CheckResult::Linearizable => "linearizable",
+                CheckResult::NotLinearizable(_) => "NOT linearizable",
+                CheckResult::Unknown => "unknown: the check timed out",
+            },
+            history.len(),
+            elapsed.as_secs_f64() * 1000.0
+        );
+    }
     if let CheckResult::NotLinearizable(evidence) = &result {
         let ops = history.ops();
         for failure in &evidence.failures {
-            println!("  {failure}");
-            if let Some(stuck) = failure.stuck {
-                let op = &ops[stuck];
+            say!("  {failure}");
+            if let Some((stuck, op)) = failure.stuck.and_then(|i| ops.get(i).map(|op| (i, op))) {
                 let ret = op.ret.map_or("never".to_string(), |r| r.to_string());
-                println!(
+                say!(
                     "  cannot place #{stuck} (client {}, call {}, return {ret}): {}",
                     op.client,
                     op.call,
@@ -130,18 +250,18 @@ fn report<M: Model>(
                     .linearized
                     .last()
                     .map_or(&failure.initial_state, |s| &s.state_after);
-                println!("  state after the prefix: {state}");
+                say!("  state after the prefix: {state}");
             }
         }
     }
     if let Some(path) = &args.html {
         labcheck::html::write(path, model, history, &result)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        println!("wrote history picture to {}", path.display());
+            .map_err(|e| format!("cannot write the picture to {}: {e}", path.display()))?;
+        say!("wrote history picture to {}", path.display());
     }
     Ok(match result {
         CheckResult::Linearizable => LINEARIZABLE,
         CheckResult::NotLinearizable(_) => NOT_LINEARIZABLE,
-        CheckResult::Unknown => UNKNOWN,
+        CheckResult::Unknown => NO_VERDICT,
     })
 }
