@@ -6,7 +6,8 @@
 //!
 //! - [`begin!`] / [`Run`]: a test run with its seed, time limit, panic watch
 //!   and report;
-//! - [`heap`]: a counting global allocator for exact memory budgets;
+//! - [`heap`]: a counting global allocator for exact memory budgets (a
+//!   run reports its own heap peak, see [`Run::heap_peak`]);
 //! - [`grade`]: the `grade.toml` format the tests and the grader both read;
 //! - [`report`]: the JSON line each run appends to `DISTLAB_REPORT`;
 //! - [`seed`]: the `DISTLAB_SEED` variable;
@@ -29,4 +30,4 @@ pub mod report;
 mod run;
 pub mod seed;
 
-pub use run::{Metrics, Origin, Run, wait_for};
+pub use run::{Metrics, OpCounter, Origin, Run, wait_for};

@@ -30,7 +30,12 @@ pub struct RunReport {
     pub bytes: u64,
     /// Client operations (or commands) the test performed.
     pub ops: u64,
-    /// Most heap bytes live at once, when the binary counts allocations.
+    /// The run's own heap peak, when the binary counts allocations: the most
+    /// heap bytes live at once during the run, above what the process
+    /// already held when the run began; for a failed run, up to its failure
+    /// (see [`crate::Run::heap_peak`]). With one run per process, as the
+    /// grader runs tests, the bytes held before the run began are only the
+    /// test harness's own few KiB.
     pub heap_peak: Option<u64>,
     /// Why it failed, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]

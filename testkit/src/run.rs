@@ -11,9 +11,20 @@
 //!   as a timeout much later);
 //! - fails the test with a clear message when it exceeds its wall-clock limit
 //!   from `grade.toml`;
+//! - counts the operations the test reports ([`Run::add_ops`], or an
+//!   [`OpCounter`] on client threads) as they complete, so a run that fails
+//!   midway still reports how many completed;
+//! - measures the run's own heap peak when the binary counts allocations
+//!   ([`Run::heap_peak`]);
 //! - on the way out, appends the JSON report line (see [`crate::report`]),
 //!   prints the one-line summary, and on failure the seed and the exact
 //!   command that reruns the test with it.
+//!
+//! testkit's panic hook wraps the one that was installed before it (the
+//! standard one, normally) and calls it first, so panic messages and
+//! backtraces print exactly as they would without testkit: a backtrace when
+//! `RUST_BACKTRACE` asks for one, and none otherwise. testkit itself never
+//! captures or prints a backtrace.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
@@ -94,9 +105,24 @@ struct Shared {
     seed: u64,
     start: Instant,
     metrics: Mutex<Option<MetricsFn>>,
-    ops: AtomicU64,
+    ops: Arc<AtomicU64>,
     failure: Mutex<Option<String>>,
+    /// The run's heap figure when it failed (its first panic, or the time
+    /// limit), before the panic machinery printed anything.
+    heap_at_failure: OnceLock<Option<u64>>,
     reported: AtomicBool,
+}
+
+impl Shared {
+    /// Notes the run's heap figure now, unless it was already noted.
+    fn freeze_heap(&self) {
+        let _ = self.heap_at_failure.set(run_heap_peak());
+    }
+}
+
+/// The current run's own heap peak: see [`Run::heap_peak`].
+fn run_heap_peak() -> Option<u64> {
+    heap::peak_growth().map(|p| p as u64)
 }
 
 enum Event {
@@ -183,8 +209,9 @@ impl Run {
             seed,
             start: Instant::now(),
             metrics: Mutex::new(None),
-            ops: AtomicU64::new(0),
+            ops: Arc::new(AtomicU64::new(0)),
             failure: Mutex::new(None),
+            heap_at_failure: OnceLock::new(),
             reported: AtomicBool::new(false),
         });
         println!("Test {} (seed {seed}) ...", shared.test);
@@ -273,9 +300,19 @@ impl Run {
         *lock(&self.shared.metrics) = Some(Box::new(measure));
     }
 
-    /// Adds `n` to the operations the report counts.
+    /// Adds `n` to the operations the report counts. Count operations as
+    /// they complete, not once at the end: a run that fails midway reports
+    /// the count reached when it failed.
     pub fn add_ops(&self, n: u64) {
         self.shared.ops.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// A handle that adds to this run's operation count from any thread
+    /// (a client thread, a recording clerk), like [`Run::add_ops`].
+    pub fn op_counter(&self) -> OpCounter {
+        OpCounter {
+            ops: Arc::clone(&self.shared.ops),
+        }
     }
 
     /// Operations counted so far.
@@ -283,9 +320,40 @@ impl Run {
         self.shared.ops.load(Ordering::Relaxed)
     }
 
+    /// The run's own heap peak so far, in bytes: the most the live heap has
+    /// risen above its level when the run began ([`heap::peak_growth`]), or
+    /// `None` when the test binary does not count allocations
+    /// ([`crate::install_counting_allocator!`]).
+    ///
+    /// This is the figure the report gives as `heap_peak` and the one to
+    /// compare with a `max_heap_bytes` budget. Heap the process already held
+    /// when the run began (the test harness's data, and whatever earlier
+    /// tests in the same process left behind, such as the backtrace printer's
+    /// cache after a failed test) is not the run's and is not counted. For a
+    /// run that fails, the report gives the figure reached when it failed (at
+    /// its first panic, or when it ran out of time), so the memory used to
+    /// print the failure and a backtrace is not counted either.
+    pub fn heap_peak(&self) -> Option<u64> {
+        run_heap_peak()
+    }
+
     /// Seconds since the run began.
     pub fn elapsed(&self) -> Duration {
         self.shared.start.elapsed()
+    }
+}
+
+/// Adds to a run's operation count from any thread; made by
+/// [`Run::op_counter`]. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct OpCounter {
+    ops: Arc<AtomicU64>,
+}
+
+impl OpCounter {
+    /// Adds `n` completed operations to the run's count.
+    pub fn add(&self, n: u64) {
+        self.ops.fetch_add(n, Ordering::Relaxed);
     }
 }
 
@@ -297,8 +365,12 @@ impl Drop for Run {
         if let Some(w) = self.watchdog.take() {
             let _ = w.join();
         }
-        if !passed && lock(&self.shared.failure).is_none() {
-            *lock(&self.shared.failure) = Some("the test panicked".into());
+        if !passed {
+            // Normally the panic hook has noted the figure already.
+            self.shared.freeze_heap();
+            if lock(&self.shared.failure).is_none() {
+                *lock(&self.shared.failure) = Some("the test panicked".into());
+            }
         }
         finish(&self.shared, passed, Output::Captured);
     }
@@ -325,6 +397,15 @@ fn finish(shared: &Shared, passed: bool, output: Output) {
         .map(|f| f())
         .unwrap_or_default();
     let failure = lock(&shared.failure).clone();
+    let heap_peak = if passed {
+        run_heap_peak()
+    } else {
+        shared
+            .heap_at_failure
+            .get()
+            .copied()
+            .unwrap_or_else(run_heap_peak)
+    };
     let report = RunReport {
         test: shared.test.clone(),
         package: shared.origin.package.to_owned(),
@@ -335,7 +416,7 @@ fn finish(shared: &Shared, passed: bool, output: Output) {
         rpcs: metrics.rpcs,
         bytes: metrics.bytes,
         ops: shared.ops.load(Ordering::Relaxed),
-        heap_peak: heap::peak().map(|p| p as u64),
+        heap_peak,
         failure: failure.clone(),
     };
     report.append_to_env_file();
@@ -369,6 +450,7 @@ fn finish(shared: &Shared, passed: bool, output: Output) {
 /// Fails the whole test process from the watchdog: a background panic or a
 /// timeout cannot be turned into an unwind of the test's own thread.
 fn fail_process(shared: &Shared, msg: String) -> ! {
+    shared.freeze_heap();
     *lock(&shared.failure) = Some(msg);
     finish(shared, false, Output::Direct);
     use std::io::Write;
@@ -381,7 +463,27 @@ fn install_hook() {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            // The run this panic fails, if one is active. try_lock: never
+            // block (or deadlock) inside a panic.
+            let active = ACTIVE.try_lock().ok().and_then(|guard| {
+                guard
+                    .as_ref()
+                    .map(|a| (a.thread, Arc::clone(&a.shared), a.events.clone()))
+            });
+            // The run's heap figure ends here: what the previous hook
+            // allocates to print the message and a backtrace (the standard
+            // library keeps its symbol cache for good), and what the
+            // unwinding does after, is not the test's.
+            if let Some((_, shared, _)) = &active {
+                shared.freeze_heap();
+            }
+            // The hook installed before ours (normally the standard one):
+            // it prints the message, and a backtrace only if RUST_BACKTRACE
+            // asks for one.
             previous(info);
+            let Some((test_thread, shared, events)) = active else {
+                return;
+            };
             let payload = info.payload();
             let text = payload
                 .downcast_ref::<&str>()
@@ -397,16 +499,13 @@ fn install_hook() {
                 "panic in thread '{}'{location}: {text}",
                 here.name().unwrap_or("unnamed")
             );
-            // try_lock: never block (or deadlock) inside a panic.
-            let Ok(guard) = ACTIVE.try_lock() else { return };
-            let Some(active) = guard.as_ref() else { return };
-            let mut failure = lock(&active.shared.failure);
+            let mut failure = lock(&shared.failure);
             if failure.is_none() {
                 *failure = Some(msg.clone());
             }
             drop(failure);
-            if here.id() != active.thread {
-                let _ = active.events.send(Event::BackgroundPanic(msg));
+            if here.id() != test_thread {
+                let _ = events.send(Event::BackgroundPanic(msg));
             }
         }));
     });

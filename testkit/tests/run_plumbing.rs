@@ -18,17 +18,26 @@ fn run_scenario(name: &str, seed: &str, report: &Path) -> (Output, Duration) {
 
 /// As [`run_scenario`], with or without libtest's output capture.
 fn run_scenario_with(name: &str, seed: &str, report: &Path, nocapture: bool) -> (Output, Duration) {
-    let exe = std::env::current_exe().expect("the test binary knows its path");
-    let start = Instant::now();
-    let mut args = vec!["--ignored", "--exact", name, "--test-threads=1"];
+    let mut args = vec!["--exact", name];
     if nocapture {
         args.push("--nocapture");
     }
+    run_child(&args, &[], seed, report)
+}
+
+/// Runs this test binary with the `#[ignore]`d scenarios selected by `args`
+/// (a name with `--exact`, or a filter), one at a time in one process, with
+/// `seed`, a report file, and the extra environment `env`.
+fn run_child(args: &[&str], env: &[(&str, &str)], seed: &str, report: &Path) -> (Output, Duration) {
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    let start = Instant::now();
     let out = Command::new(exe)
+        .args(["--ignored", "--test-threads=1"])
         .args(args)
         .env("DISTLAB_SEED", seed)
         .env("DISTLAB_REPORT", report)
         .env_remove("DISTLAB_NO_TIMEOUT")
+        .envs(env.iter().copied())
         .output()
         .expect("the child test process starts");
     (out, start.elapsed())
@@ -95,6 +104,75 @@ fn scenario_main_panic() {
         Duration::from_secs(30),
     );
     panic!("expected 3 peers to agree, 2 did");
+}
+
+#[test]
+#[ignore = "scenario run by a_failing_run_reports_the_operations_completed_before_it_failed"]
+fn scenario_ops_then_failure() {
+    let run = Run::with_limit(
+        testkit::origin!(),
+        "scenario_ops_then_failure",
+        Duration::from_secs(30),
+    );
+    let counter = run.op_counter();
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            let counter = counter.clone();
+            s.spawn(move || counter.add(1));
+        }
+    });
+    run.add_ops(2);
+    panic!("the sixth operation saw a wrong value");
+}
+
+const MIB: usize = 1 << 20;
+
+/// What `scenario_heap_1_failing_run_leaves_memory` leaks on purpose: memory
+/// an earlier test leaves behind (as a failed test's backtrace leaves the
+/// standard library's symbol cache).
+const LEFT_BEHIND: usize = 16 * MIB;
+
+/// Leaks [`LEFT_BEHIND`] bytes when dropped.
+struct LeaveMemoryBehind;
+
+impl Drop for LeaveMemoryBehind {
+    fn drop(&mut self) {
+        std::mem::forget(std::hint::black_box(vec![1u8; LEFT_BEHIND]));
+    }
+}
+
+#[test]
+#[ignore = "scenario run by heap_figures_are_each_runs_own_when_runs_share_a_process"]
+fn scenario_heap_1_failing_run_leaves_memory() {
+    let _run = Run::with_limit(
+        testkit::origin!(),
+        "scenario_heap_1_failing_run_leaves_memory",
+        Duration::from_secs(30),
+    );
+    // Dropped while the panic unwinds, after the failure and before the run ends.
+    let _left = LeaveMemoryBehind;
+    let own = std::hint::black_box(vec![1u8; 4 * MIB]);
+    assert_eq!(own.len(), 4 * MIB);
+    panic!("planned failure while holding 4 MiB");
+}
+
+#[test]
+#[ignore = "scenario run by heap_figures_are_each_runs_own_when_runs_share_a_process"]
+fn scenario_heap_2_small_run_after_a_leak() {
+    let run = Run::with_limit(
+        testkit::origin!(),
+        "scenario_heap_2_small_run_after_a_leak",
+        Duration::from_secs(30),
+    );
+    let small = std::hint::black_box(vec![1u8; 64 << 10]);
+    drop(small);
+    let peak = run
+        .heap_peak()
+        .expect("the counting allocator is installed");
+    assert!(
+        (64 << 10..MIB as u64).contains(&peak),
+        "Run::heap_peak is the run's own figure: {peak}"
+    );
 }
 
 #[test]
@@ -238,4 +316,86 @@ fn wait_for_reports_whether_the_condition_held() {
         Duration::from_millis(5),
         || false
     ));
+}
+
+#[test]
+fn a_failing_run_reports_the_operations_completed_before_it_failed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = dir.path().join("r.jsonl");
+    let (out, _) = run_scenario("scenario_ops_then_failure", "3", &report);
+    let all = text(&out);
+    assert!(!out.status.success(), "{all}");
+    let r = reports(&report);
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert!(!r[0].passed);
+    assert_eq!(
+        r[0].ops, 5,
+        "3 from client threads and 2 from the test: {r:?}"
+    );
+    let summary = all
+        .lines()
+        .find(|l| l.contains("... FAILED --"))
+        .unwrap_or_else(|| panic!("no FAILED summary line:\n{all}"));
+    assert!(summary.contains(" 5 ops"), "{summary}");
+}
+
+#[test]
+fn heap_figures_are_each_runs_own_when_runs_share_a_process() {
+    // Like plain `cargo test`: two runs in one process, the first failing
+    // (printing a backtrace, whose symbol cache the process then keeps) and
+    // leaving memory behind as it unwinds.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = dir.path().join("r.jsonl");
+    let (out, _) = run_child(
+        &["scenario_heap_"],
+        &[("RUST_BACKTRACE", "1")],
+        "4",
+        &report,
+    );
+    let all = text(&out);
+    let r = reports(&report);
+    let names: Vec<&str> = r.iter().map(|r| r.test.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "scenario_heap_1_failing_run_leaves_memory",
+            "scenario_heap_2_small_run_after_a_leak"
+        ],
+        "both runs, in name order:\n{all}"
+    );
+    let (failed, small) = (&r[0], &r[1]);
+    assert!(!failed.passed, "{all}");
+    let peak = failed.heap_peak.expect("counted");
+    assert!(
+        (4 * MIB as u64..LEFT_BEHIND as u64).contains(&peak),
+        "the failed run counts its own 4 MiB, and not what was allocated after it failed \
+         (the backtrace, the memory left behind while unwinding): {peak} bytes"
+    );
+    assert!(small.passed, "{all}");
+    let peak = small.heap_peak.expect("counted");
+    assert!(
+        (64 << 10..MIB as u64).contains(&peak),
+        "the second run held 64 KiB; what the first left behind is not its own: {peak} bytes"
+    );
+}
+
+#[test]
+fn backtraces_follow_rust_backtrace() {
+    for (setting, wanted) in [("0", false), ("1", true)] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let report = dir.path().join("r.jsonl");
+        let (out, _) = run_child(
+            &["--exact", "scenario_main_panic", "--nocapture"],
+            &[("RUST_BACKTRACE", setting)],
+            "6",
+            &report,
+        );
+        let all = text(&out);
+        assert!(all.contains("2 did"), "{all}");
+        assert_eq!(
+            all.contains("stack backtrace:"),
+            wanted,
+            "RUST_BACKTRACE={setting} decides whether a backtrace is printed:\n{all}"
+        );
+    }
 }

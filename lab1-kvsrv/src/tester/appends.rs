@@ -26,8 +26,9 @@ fn parse(key: &str, value: &str) -> Result<Vec<(u64, u64)>, String> {
         let bad = || {
             let snippet: String = rest.chars().take(24).collect();
             format!(
-                "key {key:?} holds text that no append wrote, at byte {offset}: {snippet:?} \
-                 (appends write tokens like [3.17])"
+                "key {key:?} holds text that no append wrote, at byte {offset}: {snippet:?}; \
+                 expected only whole tokens like [3.17], one per append. Look for a value that \
+                 was cut short, or written over instead of appended to"
             )
         };
         let body = rest.strip_prefix('[').ok_or_else(bad)?;
@@ -51,15 +52,18 @@ pub fn check(key: &str, value: &str, log: &AppendLog) -> Result<(), String> {
     for &(client, n) in &tokens {
         if !seen.insert((client, n)) {
             return Err(format!(
-                "append {} appears more than once in key {key:?}: an append took effect twice \
-                 (a retry was applied again)",
+                "key {key:?} holds {} more than once, but client {client} made that append \
+                 once; expected each append exactly once. Look for a retried append that the \
+                 server applies again instead of recognising it as one it already applied",
                 token(client, n)
             ));
         }
         let made = log.get(&client).is_some_and(|ns| ns.contains(&n));
         if !made {
             return Err(format!(
-                "key {key:?} contains {}, which client {client} never appended to it",
+                "key {key:?} holds {}, but client {client} never appended that to key {key:?}; \
+                 expected only the tokens appended to it. Look for an append applied to another \
+                 key than the one it names",
                 token(client, n)
             ));
         }
@@ -72,14 +76,19 @@ pub fn check(key: &str, value: &str, log: &AppendLog) -> Result<(), String> {
             .collect();
         if let Some(&missing) = expected.iter().find(|n| !in_value.contains(n)) {
             return Err(format!(
-                "client {client}'s append {} returned, but it is missing from key {key:?}",
+                "client {client}'s append of {} to key {key:?} returned, but it is missing \
+                 from the key's value; expected every append that returned to be in the value. \
+                 Look for a request answered as done without being applied, or a write that \
+                 replaced the value instead of appending to it",
                 token(client, missing)
             ));
         }
         if in_value != *expected {
             return Err(format!(
                 "client {client}'s appends to key {key:?} are out of order: it appended {} but the \
-                 value holds them as {}",
+                 value holds them as {}; expected them in the order the client made them (each \
+                 returned before the next began). Look for an old request applied after a newer \
+                 one",
                 list(client, expected),
                 list(client, &in_value)
             ));

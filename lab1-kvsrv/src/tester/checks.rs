@@ -59,15 +59,24 @@ pub fn linearizability<M: Model>(
 
 /// Fails the test if the run used more RPCs or bytes than `grade.toml`
 /// allows (`max_rpcs`, `max_bytes`), or held more heap at once than
-/// `max_heap_bytes` (when the test binary counts its heap).
+/// `max_heap_bytes` (when the test binary counts its heap). The heap figure
+/// is the run's own peak ([`Run::heap_peak`]), the one its report gives and
+/// the grader compares with the same budget.
 pub fn assert_budgets(run: &Run, net: &Network) {
     let Some(spec) = run.spec() else { return };
     if let Some(max) = spec.max_rpcs {
         let used = net.total_rpcs();
+        let hint = if net.is_reliable() {
+            "On a reliable network no request or reply is lost, so each operation should take \
+             exactly one RPC: look for a clerk that sends a request more than once"
+        } else {
+            "Look for a clerk that retries sooner or more often than a lost message requires"
+        };
         assert!(
             used <= max,
-            "the test used {used} RPCs; its budget is {max} (max_rpcs in grade.toml). On a \
-             reliable network each operation should take exactly one RPC (seed {})",
+            "the test used {used} RPCs for {} operations; its budget is {max} (max_rpcs in \
+             grade.toml). {hint} (seed {})",
+            run.ops(),
             run.seed()
         );
     }
@@ -75,16 +84,20 @@ pub fn assert_budgets(run: &Run, net: &Network) {
         let used = net.total_bytes();
         assert!(
             used <= max,
-            "the network carried {used} bytes; the budget is {max} (max_bytes in grade.toml): \
-             send each value once, and no more than the operation needs (seed {})",
+            "the network carried {used} bytes for {} operations; the budget is {max} (max_bytes \
+             in grade.toml). Look for requests or replies that carry more than the operation \
+             needs, such as a value sent back when only a status is wanted (seed {})",
+            run.ops(),
             run.seed()
         );
     }
-    if let (Some(max), Some(peak)) = (spec.max_heap_bytes, testkit::heap::peak()) {
+    if let (Some(max), Some(peak)) = (spec.max_heap_bytes, run.heap_peak()) {
         assert!(
-            peak as u64 <= max,
-            "the process held up to {peak} heap bytes at once; the budget is {max} \
-             (max_heap_bytes in grade.toml) (seed {})",
+            peak <= max,
+            "the run's heap peaked at {peak} bytes ({:.2} MiB) above what the process held when \
+             it began; the budget is {max} bytes (max_heap_bytes in grade.toml). Look for copies \
+             of values kept longer than the operation needs them (seed {})",
+            super::memory::mib(peak as i64),
             run.seed()
         );
     }

@@ -1,8 +1,8 @@
 //! Part B's world and scenarios: one [`VersionedServer`], its clerks and
 //! locks, racing puts, lost replies, and the lock's mutual exclusion.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -84,14 +84,13 @@ pub fn semantics(run: &Run) {
     let tester = VersionedTester::new(run, Net::Reliable);
     let mut ck = tester.make_clerk();
     let seed = run.seed();
-    let mut ops = 0u64;
-    let mut put = |ck: &mut VersionedClerk,
-                   key: &str,
-                   value: &str,
-                   version: u64,
-                   want: Result<(), PutError>| {
-        ops += 1;
+    let put = |ck: &mut VersionedClerk,
+               key: &str,
+               value: &str,
+               version: u64,
+               want: Result<(), PutError>| {
         let got = ck.put(key, value, Version(version));
+        run.add_ops(1);
         assert_eq!(
             got, want,
             "put({key:?}, {value:?}, version {version}) should return {want:?}, got {got:?} (seed {seed})"
@@ -99,6 +98,7 @@ pub fn semantics(run: &Run) {
     };
     let get = |ck: &mut VersionedClerk, key: &str, want: Option<(&str, u64)>| {
         let got = ck.get(key);
+        run.add_ops(1);
         let want = want.map(|(v, ver)| (v.to_owned(), Version(ver)));
         assert_eq!(
             got, want,
@@ -120,7 +120,6 @@ pub fn semantics(run: &Run) {
     get(&mut other, "a", Some(("y", 2)));
     put(&mut other, "b", "", 0, Ok(()));
     get(&mut ck, "b", Some(("", 1)));
-    run.add_ops(ops + 7);
     assert_budgets(run, tester.network());
 }
 
@@ -142,8 +141,12 @@ pub fn racing_puts(run: &Run) {
     let seed = run.seed();
     thread::scope(|s| {
         for client in 0..clients {
-            let mut ck =
-                RecordingVersionedClerk::new(tester.make_clerk(), client as u64, rec.clone());
+            let mut ck = RecordingVersionedClerk::new(
+                tester.make_clerk(),
+                client as u64,
+                rec.clone(),
+                run.op_counter(),
+            );
             let (oks, violation) = (&oks, &violation);
             s.spawn(move || {
                 let mut n = 0;
@@ -156,9 +159,13 @@ pub fn racing_puts(run: &Run) {
                         Err(PutError::Version) => {}
                         Err(e) => {
                             violation.report(format!(
-                                "client {client}: put(\"k\", version {version}) returned {e:?} \
-                                 on a reliable network, where only Ok or Version is possible \
-                                 (seed {seed})"
+                                "client {client}: put(\"k\", {:?}, {version}) returned \
+                                 PutError::{e:?} on a reliable network; expected Ok, or \
+                                 PutError::Version if another client's put came first. A \
+                                 reliable network loses nothing, so the clerk should send the \
+                                 put once and pass the server's answer on (Maybe is only for a \
+                                 retry that met a version mismatch) (seed {seed})",
+                                format!("{client} {n}")
                             ));
                             break;
                         }
@@ -169,15 +176,20 @@ pub fn racing_puts(run: &Run) {
         }
     });
     violation.assert_none();
-    let mut ck = RecordingVersionedClerk::new(tester.make_clerk(), clients as u64, rec.clone());
+    let mut ck = RecordingVersionedClerk::new(
+        tester.make_clerk(),
+        clients as u64,
+        rec.clone(),
+        run.op_counter(),
+    );
     let final_version = version_of(&ck.get("k"));
     let oks = oks.load(Ordering::Relaxed);
-    run.add_ops(rec.len() as u64);
     assert_eq!(
         final_version.0,
         oks,
-        "the key's final version should equal the number of puts that returned Ok; \
-         it is {final_version} after {oks} Ok puts (seed {})",
+        "the key's final version is {final_version} after {oks} puts that returned Ok; \
+         expected v{oks}, one version per Ok put. Look for a put that moves the version \
+         without returning Ok, or that returns Ok without moving it (seed {})",
         run.seed()
     );
     assert_linearizable(
@@ -202,7 +214,8 @@ pub fn lost_replies(run: &Run) {
     let max_tries = limit_count(run, "max_tries").max(tries);
     let tester = VersionedTester::new(run, Net::Unreliable);
     let rec = Recorder::start();
-    let mut ck = RecordingVersionedClerk::new(tester.make_clerk(), 0, rec.clone());
+    let mut ck =
+        RecordingVersionedClerk::new(tester.make_clerk(), 0, rec.clone(), run.op_counter());
     let mut maybes = 0;
     let mut done = 0;
     while done < tries || (maybes == 0 && done < max_tries) {
@@ -212,25 +225,27 @@ pub fn lost_replies(run: &Run) {
             Ok(()) => {}
             Err(PutError::Maybe) => maybes += 1,
             Err(e) => panic!(
-                "try {done}: put(\"k\", {value:?}, {version}) returned {e:?}, but {version} was \
-                 the key's version and no other client writes it: the put should return Ok, or \
-                 Maybe after a lost reply (seed {})",
+                "try {done}: put(\"k\", {value:?}, {version}) returned PutError::{e:?}, but \
+                 {version} was the key's version (the previous read showed it) and no other \
+                 client writes the key; expected Ok, or Maybe after a lost reply. A retry that \
+                 meets a version mismatch must return Maybe, since an earlier attempt may have \
+                 applied (seed {})",
                 run.seed()
             ),
         }
         match ck.get("k") {
             Some((seen, v)) if v == version.next() && seen == value => {}
             other => panic!(
-                "try {done}: after put(\"k\", {value:?}, {version}) the key should hold \
-                 ({value:?}, {}), exactly one put later; it holds {other:?}. A version beyond \
-                 that means a retried put applied twice (seed {})",
+                "try {done}: after put(\"k\", {value:?}, {version}) the key holds {other:?}; \
+                 expected ({value:?}, {}), exactly one put later, since the put returned Ok or \
+                 Maybe and no other client writes the key. A higher version would mean a put \
+                 applied more than once; the old value, that the put did not apply (seed {})",
                 version.next(),
                 run.seed()
             ),
         }
         done += 1;
     }
-    run.add_ops(rec.len() as u64);
     assert!(
         maybes > 0,
         "in {done} puts over an unreliable network the clerk never returned PutError::Maybe; \
@@ -281,14 +296,20 @@ pub fn lock_mutual_exclusion(run: &Run, net: Net) {
     let holder = AtomicU64::new(0);
     let acquisitions = AtomicU64::new(0);
     let violation = Violation::new();
+    let witness = Witness::new(clients, hold, run.seed());
     let deadline = Instant::now() + seconds;
     let seed = run.seed();
     thread::scope(|s| {
         for client in 0..clients {
             let mut lock = tester.make_lock("lock");
-            let mut ck =
-                RecordingVersionedClerk::new(tester.make_clerk(), client as u64, rec.clone());
-            let (holder, acquisitions, violation) = (&holder, &acquisitions, &violation);
+            let mut ck = RecordingVersionedClerk::new(
+                tester.make_clerk(),
+                client as u64,
+                rec.clone(),
+                run.op_counter(),
+            );
+            let (holder, acquisitions, violation, witness) =
+                (&holder, &acquisitions, &violation, &witness);
             let mut rng = Rng::new(seed ^ (client as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
             s.spawn(move || {
                 let me = client as u64 + 1;
@@ -298,24 +319,31 @@ pub fn lock_mutual_exclusion(run: &Run, net: Net) {
                         .compare_exchange(0, me, Ordering::SeqCst, Ordering::SeqCst)
                         .map_err(|other| {
                             format!(
-                                "mutual exclusion violated: client {client}'s acquire returned \
-                                 while client {} still held the lock (seed {seed})",
+                                "client {client}'s acquire returned while client {} was still \
+                                 inside the lock (its acquire had returned and it had not yet \
+                                 called release); expected one client at a time between acquire \
+                                 and release. Look at how acquire decides that the lock is free \
+                                 or already its own, and at what release does after a Maybe \
+                                 (seed {seed})",
                                 other - 1
                             )
                         })
-                        .and_then(|_| claim_and_free_witness(&mut ck, client, hold, seed))
+                        .and_then(|_| witness.claim_and_free(&mut ck, client))
                         .and_then(|()| {
                             holder
                                 .compare_exchange(me, 0, Ordering::SeqCst, Ordering::SeqCst)
                                 .map(|_| ())
                                 .map_err(|other| {
                                     format!(
-                                        "mutual exclusion violated: while client {client} held \
-                                         the lock, {} (seed {seed})",
+                                        "when client {client} came to release the lock, the \
+                                         harness's record of who was inside no longer named it \
+                                         but {}; expected it to name client {client} from its \
+                                         acquire to its release. Look at how acquire decides \
+                                         that the lock is free (seed {seed})",
                                         if other == 0 {
-                                            "another holder left it".to_owned()
+                                            "nobody".to_owned()
                                         } else {
-                                            format!("client {} took it", other - 1)
+                                            format!("client {}", other - 1)
                                         }
                                     )
                                 })
@@ -334,7 +362,6 @@ pub fn lock_mutual_exclusion(run: &Run, net: Net) {
     });
     violation.assert_none();
     let acquisitions = acquisitions.load(Ordering::Relaxed);
-    run.add_ops(rec.len() as u64);
     assert!(
         acquisitions >= min_acquisitions,
         "{clients} clients acquired the lock only {acquisitions} times in {seconds:?}; expected \
@@ -350,44 +377,142 @@ pub fn lock_mutual_exclusion(run: &Run, net: Net) {
     assert_budgets(run, tester.network());
 }
 
-/// Inside the lock: the witness key must be free; claim it, hold, free it.
-/// Under a working lock nobody else touches the key meanwhile, so a `Maybe`
-/// can only mean our own retried put applied.
-fn claim_and_free_witness(
-    ck: &mut RecordingVersionedClerk,
-    client: usize,
+/// The witness key of the lock test, which each client claims and frees
+/// while it holds the lock, through its own recording clerk.
+struct Witness {
+    clients: usize,
     hold: Duration,
     seed: u64,
-) -> Result<(), String> {
-    const WITNESS: &str = "witness";
-    let found = ck.get(WITNESS);
-    let version = version_of(&found);
-    if let Some((value, _)) = &found
-        && !value.is_empty()
-    {
-        return Err(format!(
-            "mutual exclusion violated: client {client} holds the lock but the witness key \
-             still names {value:?} (seed {seed})"
-        ));
-    }
-    match ck.put(WITNESS, &format!("client {client}"), version) {
-        Ok(()) | Err(PutError::Maybe) => {}
-        Err(e) => {
-            return Err(format!(
-                "mutual exclusion violated: client {client} holds the lock and read the witness \
-                 key at {version}, but its put with that version returned {e:?}: someone else \
-                 wrote it (seed {seed})"
-            ));
+    /// The last release of the witness key.
+    last_release: Mutex<Option<Release>>,
+}
+
+/// One release of the witness key.
+#[derive(Clone, Copy)]
+struct Release {
+    /// The client that released it.
+    by: usize,
+    /// The version its put named (the one the key had to be at).
+    at: Version,
+    /// What the put returned.
+    result: Result<(), PutError>,
+}
+
+/// The witness key's name on the server.
+const WITNESS: &str = "witness";
+
+impl Witness {
+    fn new(clients: usize, hold: Duration, seed: u64) -> Witness {
+        Witness {
+            clients,
+            hold,
+            seed,
+            last_release: Mutex::new(None),
         }
     }
-    thread::sleep(hold);
-    match ck.put(WITNESS, "", version.next()) {
-        Ok(()) | Err(PutError::Maybe) => Ok(()),
-        Err(e) => Err(format!(
-            "mutual exclusion violated: client {client} holds the lock and claimed the witness \
-             key at {}, but freeing it returned {e:?}: someone else wrote it (seed {seed})",
-            version.next()
-        )),
+
+    /// Inside the lock: the witness key must be free; claim it, hold, free
+    /// it. Under a working lock nobody else writes the key meanwhile, so a
+    /// `Maybe` can only mean our own retried put applied (a clerk says
+    /// `Maybe` only when a retry meets a version mismatch), and the next put
+    /// uses the version after it.
+    fn claim_and_free(
+        &self,
+        ck: &mut RecordingVersionedClerk,
+        client: usize,
+    ) -> Result<(), String> {
+        let seed = self.seed;
+        let hint = || witness_hint(client, self.clients);
+        let found = ck.get(WITNESS);
+        let version = version_of(&found);
+        if let Some((value, _)) = &found
+            && !value.is_empty()
+        {
+            let last = *self
+                .last_release
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let why = match last {
+                Some(Release { by, at, result }) => format!(
+                    "the last release of it, client {by}'s put(\"witness\", \"\", {at}), \
+                     returned {}",
+                    put_result(result)
+                ),
+                None => "every client empties it before releasing the lock".to_owned(),
+            };
+            return Err(format!(
+                "client {client} acquired the lock and read the witness key as {value:?} at \
+                 {version}; expected \"\", since {why}. {} (seed {seed})",
+                hint()
+            ));
+        }
+        let claim = format!("client {client}");
+        let claimed = ck.put(WITNESS, &claim, version);
+        if let Err(e @ (PutError::Version | PutError::NoKey)) = claimed {
+            return Err(format!(
+                "client {client} acquired the lock, read the witness key as \"\" at {version}, \
+                 then put(\"witness\", {claim:?}, {version}) returned PutError::{e:?}; expected \
+                 Ok (or Maybe after a lost reply), since that was the key's version and the \
+                 client held the lock throughout; a retry that meets a version mismatch must \
+                 return Maybe, not Version. {} (seed {seed})",
+                hint()
+            ));
+        }
+        thread::sleep(self.hold);
+        let next = version.next();
+        let released = ck.put(WITNESS, "", next);
+        *self
+            .last_release
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Release {
+            by: client,
+            at: next,
+            result: released,
+        });
+        match released {
+            Ok(()) | Err(PutError::Maybe) => Ok(()),
+            Err(e) => Err(format!(
+                "client {client} acquired the lock and claimed the witness key with \
+                 put(\"witness\", {claim:?}, {version}), which returned {}, so the key should \
+                 have been at {next}; but its release put(\"witness\", \"\", {next}) returned \
+                 PutError::{e:?}: the key was not at {next} when the release arrived. Expected \
+                 Ok (or Maybe after a lost reply), since client {client} held the lock \
+                 throughout. {} (seed {seed})",
+                put_result(claimed),
+                hint()
+            )),
+        }
+    }
+}
+
+/// A witness put's result as the lock test reads it.
+fn put_result(result: Result<(), PutError>) -> String {
+    match result {
+        Ok(()) => "Ok".to_owned(),
+        Err(PutError::Maybe) => "Maybe (taken as applied: a clerk says Maybe only when a retry \
+                                 meets a version mismatch, which under the lock only its own \
+                                 earlier attempt can cause)"
+            .to_owned(),
+        Err(e) => format!("PutError::{e:?}"),
+    }
+}
+
+/// What may explain a witness key that is not as its holder left it.
+fn witness_hint(client: usize, clients: usize) -> String {
+    let versions = "look for a server that changes a key's version other than by exactly one \
+                    per applied put, or a clerk that reports Ok or Maybe for a put that did not \
+                    apply";
+    if clients == 1 {
+        format!(
+            "With one client, nothing but client {client}'s own puts writes the witness key: \
+             {versions}"
+        )
+    } else {
+        format!(
+            "Another client may have written the witness key while client {client} held the \
+             lock, which would mean two clients inside at once (look at acquire and release, \
+             especially after a Maybe); otherwise {versions}"
+        )
     }
 }
 
@@ -412,4 +537,19 @@ pub(crate) fn put_output(result: &Result<(), PutError>) -> VersionedOutput {
 /// The input a put is recorded as.
 pub(crate) fn put_input(key: &str, value: &str, version: Version) -> VersionedInput {
     VersionedInput::put(key, value, version.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::witness_hint;
+
+    #[test]
+    fn witness_hints_name_only_causes_the_test_allows() {
+        let alone = witness_hint(0, 1);
+        assert!(alone.starts_with("With one client"), "{alone}");
+        assert!(!alone.contains("nother client"), "{alone}");
+        let many = witness_hint(3, 10);
+        assert!(many.contains("Another client may have"), "{many}");
+        assert!(many.contains("client 3 held the lock"), "{many}");
+    }
 }

@@ -32,7 +32,9 @@ impl Violation {
         self.found.load(Ordering::SeqCst)
     }
 
-    /// Panics with the first problem reported, if any.
+    /// Panics with the first problem reported, if any. The panic names the
+    /// caller's line (the check in the scenario), not this one.
+    #[track_caller]
     pub fn assert_none(&self) {
         let first = self.first.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(problem) = first.as_ref() {

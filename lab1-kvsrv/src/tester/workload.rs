@@ -52,7 +52,8 @@ pub fn random_clients(run: &Run, net: Net) {
             let threads: Vec<_> = (0..clients)
                 .map(|i| {
                     let id = (iteration * clients + i) as u64;
-                    let mut ck = RecordingClerk::new(tester.make_clerk(), id, rec.clone());
+                    let mut ck =
+                        RecordingClerk::new(tester.make_clerk(), id, rec.clone(), run.op_counter());
                     let mut rng = client_rng(run.seed(), id);
                     let (append_keys, put_keys, all_keys) = (&append_keys, &put_keys, &all_keys);
                     s.spawn(move || {
@@ -90,7 +91,8 @@ pub fn random_clients(run: &Run, net: Net) {
         }
     }
 
-    let mut reader = RecordingClerk::new(tester.make_clerk(), u64::MAX, rec.clone());
+    let mut reader =
+        RecordingClerk::new(tester.make_clerk(), u64::MAX, rec.clone(), run.op_counter());
     for key in &append_keys {
         let value = reader.get(key);
         let empty = AppendLog::new();
@@ -98,7 +100,6 @@ pub fn random_clients(run: &Run, net: Net) {
             panic!("{problem} (seed {})", run.seed());
         }
     }
-    run.add_ops(rec.len() as u64);
     assert_linearizable(run, &Kv, &rec.history(), limit_secs(run, "check_secs"));
     assert_budgets(run, tester.network());
 }
@@ -117,7 +118,8 @@ pub fn one_key_appends(run: &Run, net: Net) {
     thread::scope(|s| {
         let threads: Vec<_> = (0..clients as u64)
             .map(|id| {
-                let mut ck = RecordingClerk::new(tester.make_clerk(), id, rec.clone());
+                let mut ck =
+                    RecordingClerk::new(tester.make_clerk(), id, rec.clone(), run.op_counter());
                 s.spawn(move || {
                     for n in 0..per_client {
                         ck.append("k", &token(id, n));
@@ -130,11 +132,11 @@ pub fn one_key_appends(run: &Run, net: Net) {
     let log: AppendLog = (0..clients as u64)
         .map(|id| (id, (0..per_client).collect()))
         .collect();
-    let value = RecordingClerk::new(tester.make_clerk(), u64::MAX, rec.clone()).get("k");
+    let value =
+        RecordingClerk::new(tester.make_clerk(), u64::MAX, rec.clone(), run.op_counter()).get("k");
     if let Err(problem) = appends::check("k", &value, &log) {
         panic!("{problem} (seed {})", run.seed());
     }
-    run.add_ops(rec.len() as u64);
     assert_linearizable(run, &Kv, &rec.history(), limit_secs(run, "check_secs"));
     assert_budgets(run, tester.network());
 }
