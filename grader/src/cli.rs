@@ -117,6 +117,11 @@ pub enum Cmd {
             value_parser = parse_positive
         )]
         iterations: u64,
+        /// A lab the graded labs build on (`uses` in grade.toml) to take
+        /// from the kit's reference instead of the submission (repeatable),
+        /// so e.g. a broken Raft need not zero a good service built on it.
+        #[arg(long = "reference", value_name = "LAB")]
+        reference: Vec<String>,
         /// Where each submission's build tree goes (kept); default: a
         /// temporary folder, removed afterwards.
         #[arg(long, value_name = "DIR")]
@@ -140,8 +145,38 @@ pub enum Cmd {
         #[arg(long, value_name = "DIR", conflicts_with = "no_build")]
         target_dir: Option<PathBuf>,
         /// Write into a non-empty OUT_DIR.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "update")]
         force: bool,
+        /// Only these labs, with the labs they build on (repeatable);
+        /// default: every lab. A course releases them one at a time.
+        #[arg(long = "lab", value_name = "LAB")]
+        labs: Vec<String>,
+        /// OUT_DIR is a student's workspace: bring in the chosen labs and
+        /// every fixed test, harness and doc, keeping the student's own
+        /// files (each lab's student_files) that are already there.
+        #[arg(long)]
+        update: bool,
+    },
+    /// Check what students start from: write the handout, build it
+    /// warning-free, and run every test of each lab once against the
+    /// skeleton; each must fail quickly with a todo!() message.
+    CheckSkeleton {
+        /// Labs to check (repeatable); default: all.
+        #[arg(value_name = "LAB")]
+        labs: Vec<String>,
+        /// Where to write the handout it checks (kept); default: a
+        /// temporary folder.
+        #[arg(long, value_name = "DIR")]
+        handout: Option<PathBuf>,
+        /// Target directory for the handout's build (default: in it).
+        #[arg(long, value_name = "DIR")]
+        target_dir: Option<PathBuf>,
+        /// Longest one failing test may take.
+        #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "TIME")]
+        per_test: Duration,
+        /// Runs at once.
+        #[arg(short = 'j', long = "jobs", default_value_t = DEFAULT_JOBS, value_name = "WORKERS", value_parser = parse_jobs)]
+        jobs: usize,
     },
 }
 

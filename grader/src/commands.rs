@@ -132,6 +132,8 @@ pub fn run(
         name: &name,
         target_dir: req.opts.target_dir.clone(),
         whole_workspace: true,
+        refused: Vec::new(),
+        on_reference: Vec::new(),
     };
     let graded = run_tree(&tree, req, &out_dir, interrupt)?;
     write_exports(std::slice::from_ref(&graded), exports)?;
@@ -167,8 +169,80 @@ struct Tree<'a> {
     name: &'a str,
     target_dir: Option<PathBuf>,
     /// Build the whole workspace's tests (as `cargo test --workspace` does,
-    /// so one build serves both) rather than only the selected packages.
+    /// so one build serves both) rather than each selected lab on its own.
     whole_workspace: bool,
+    /// Labs (by package) that are not to be built or run, and why (a
+    /// submission missing their files): they score as not run.
+    refused: Vec<(String, String)>,
+    /// Labs used by the graded ones that were built on the reference.
+    on_reference: Vec<String>,
+}
+
+/// What building a tree gave: the test binaries of the labs that built,
+/// and why each other lab did not (by lab index).
+struct TreeBuild {
+    binaries: Vec<binaries::TestBinary>,
+    problems: BTreeMap<usize, String>,
+}
+
+/// The first compiler error of a failed build, with where it is, then the
+/// whole output.
+fn compile_problem(errors: &str) -> String {
+    let mut lines = errors.lines();
+    let first = lines
+        .by_ref()
+        .find(|l| l.starts_with("error"))
+        .unwrap_or("error: see the build output");
+    let at = lines
+        .find_map(|l| l.trim_start().strip_prefix("--> "))
+        .map_or_else(String::new, |w| format!(" (at {w})"));
+    format!("the code does not compile: {first}{at}\n{errors}")
+}
+
+/// Builds the selected labs' tests: the whole workspace at once for the
+/// kit (falling back to one lab at a time if that fails, to tell which labs
+/// are broken), each lab on its own for a submission, so a compile error
+/// zeroes only the labs it breaks.
+fn build_tree(tree: &Tree<'_>, labs: &[usize], opts: &BuildOptions) -> Result<TreeBuild> {
+    let ws = tree.ws;
+    let mut out = TreeBuild {
+        binaries: Vec::new(),
+        problems: BTreeMap::new(),
+    };
+    if labs.is_empty() {
+        return Ok(out);
+    }
+    let packages: Vec<&str> = labs.iter().map(|&i| ws.labs[i].package.as_str()).collect();
+    if tree.whole_workspace {
+        eprintln!(
+            "building the workspace's tests, as `cargo test --workspace` does (one build serves both) ..."
+        );
+        match binaries::build(ws, Scope::Workspace { keep: &packages }, opts)? {
+            Ok(b) => {
+                out.binaries = b.binaries;
+                return Ok(out);
+            }
+            Err(_) => eprintln!(
+                "the workspace does not build; building each lab on its own to find which labs are broken ..."
+            ),
+        }
+    }
+    for (&lab, package) in labs.iter().zip(&packages) {
+        eprintln!("building the tests of {package} ...");
+        match binaries::build(ws, Scope::Packages(&[package]), opts)? {
+            Ok(b) => out.binaries.extend(b.binaries),
+            Err(failure) => {
+                let problem = compile_problem(&failure.errors);
+                println!(
+                    "{}: {package}: {}",
+                    tree.name,
+                    problem.lines().next().unwrap_or("")
+                );
+                out.problems.insert(lab, problem);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Builds, runs and scores the selected labs of one tree.
@@ -182,58 +256,61 @@ fn run_tree(
         ws,
         selections,
         name,
-        ref target_dir,
-        whole_workspace,
+        ..
     } = *tree;
-    let target_dir = target_dir.clone();
     let started = std::time::Instant::now();
-    let mut packages: Vec<&str> = selections
-        .iter()
-        .map(|s| ws.labs[s.lab].package.as_str())
-        .collect();
-    packages.sort_unstable();
-    packages.dedup();
     let build_opts = BuildOptions {
         profile: if req.opts.release {
             Profile::Release
         } else {
             Profile::Test
         },
-        target_dir,
+        target_dir: tree.target_dir.clone(),
         env: Vec::new(),
     };
-    if whole_workspace {
-        eprintln!(
-            "building the workspace's tests, as `cargo test --workspace` does (one build serves both) ..."
-        );
-    } else {
-        eprintln!("building the tests of {} ...", packages.join(", "));
-    }
-    let scope = if whole_workspace {
-        Scope::Workspace { keep: &packages }
-    } else {
-        Scope::Packages(&packages)
-    };
-    let binaries = match binaries::build(ws, scope, &build_opts)? {
-        Ok(b) => b.binaries,
-        Err(failure) => {
-            let first = failure
-                .errors
-                .lines()
-                .find(|l| l.starts_with("error"))
-                .unwrap_or("see the build output");
-            let problem = format!("the code does not compile: {first}\n{}", failure.errors);
-            println!("{name}: {}", problem.lines().next().unwrap_or(""));
-            return Ok(Graded {
-                name: name.to_owned(),
-                problem: Some(problem),
-                records: Vec::new(),
-                summaries: Vec::new(),
-                scores: zero_scores(ws, selections, req.opts),
-                elapsed: started.elapsed(),
-            });
+    let mut problems: BTreeMap<usize, String> = BTreeMap::new();
+    for (package, why) in &tree.refused {
+        if let Ok(i) = ws.find_lab(package) {
+            problems.insert(i, why.clone());
         }
-    };
+    }
+    let mut labs: Vec<usize> = selections
+        .iter()
+        .map(|s| s.lab)
+        .filter(|i| !problems.contains_key(i))
+        .collect();
+    labs.sort_unstable();
+    labs.dedup();
+    let built = build_tree(tree, &labs, &build_opts)?;
+    problems.extend(built.problems);
+    let binaries = built.binaries;
+    let runnable: Vec<Selection> = selections
+        .iter()
+        .filter(|s| !problems.contains_key(&s.lab))
+        .cloned()
+        .collect();
+    let broken: Vec<Selection> = selections
+        .iter()
+        .filter(|s| problems.contains_key(&s.lab))
+        .cloned()
+        .collect();
+    let mut broken_scores = zero_scores(ws, &broken, req.opts);
+    for score in &mut broken_scores {
+        if let Ok(i) = ws.find_lab(&score.lab) {
+            score.problem = problems.get(&i).cloned();
+        }
+    }
+    if runnable.is_empty() {
+        return Ok(Graded {
+            name: name.to_owned(),
+            on_reference: tree.on_reference.clone(),
+            records: Vec::new(),
+            summaries: Vec::new(),
+            scores: if req.score { broken_scores } else { Vec::new() },
+            elapsed: started.elapsed(),
+        });
+    }
+    let selections = runnable.as_slice();
     let (tests, warnings) = plan::plan(ws, selections, req.tests, &binaries)?;
     for w in warnings {
         eprintln!("warning: {w}");
@@ -270,7 +347,16 @@ fn run_tree(
         _ => None,
     };
     let scores = if req.score {
-        score_runs(ws, selections, req.opts, &outcome.records, planned)
+        let mut scores = score_runs(ws, selections, req.opts, &outcome.records, planned);
+        scores.extend(broken_scores);
+        scores.sort_by(|a, b| a.lab.cmp(&b.lab));
+        score::gate_across_labs(&mut scores, &|lab| {
+            ws.labs
+                .iter()
+                .find(|l| l.package == lab)
+                .map(|l| l.grade.clone())
+        });
+        scores
     } else {
         Vec::new()
     };
@@ -302,7 +388,7 @@ fn run_tree(
     }
     Ok(Graded {
         name: name.to_owned(),
-        problem: None,
+        on_reference: tree.on_reference.clone(),
         records: outcome.records,
         summaries,
         scores,
@@ -450,11 +536,67 @@ fn resolve_submissions(submissions: &[PathBuf]) -> Result<Vec<(PathBuf, String)>
     Ok(out)
 }
 
+/// The labs `--reference` names, checked: each is used (directly or not)
+/// by a graded lab and is not graded itself.
+fn reference_labs(
+    kit: &Workspace,
+    selections: &[Selection],
+    reference: &[String],
+) -> Result<Vec<usize>> {
+    let graded: Vec<usize> = selections.iter().map(|s| s.lab).collect();
+    let used = kit.uses_of(&graded);
+    let mut out = Vec::new();
+    for name in reference {
+        let lab = kit.find_lab(name)?;
+        let package = &kit.labs[lab].package;
+        if graded.contains(&lab) {
+            return Err(GraderError::new(format!(
+                "--reference {name}: {package} is also being graded; grade it from the submission or drop it from --lab"
+            )));
+        }
+        if !used.contains(&lab) {
+            return Err(GraderError::new(format!(
+                "--reference {name}: no graded lab builds on {package} (grade.toml `uses`); labs used: {}",
+                if used.is_empty() {
+                    "none".to_owned()
+                } else {
+                    used.iter()
+                        .map(|&i| kit.labs[i].package.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            )));
+        }
+        if !out.contains(&lab) {
+            out.push(lab);
+        }
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// The files a submission must hold for `lab`: its own student files and
+/// those of the labs it builds on, except labs taken from the reference.
+fn files_for_lab(kit: &Workspace, lab: usize, on_reference: &[usize]) -> Vec<PathBuf> {
+    let mut labs = vec![lab];
+    labs.extend(
+        kit.uses_of(&[lab])
+            .into_iter()
+            .filter(|u| !on_reference.contains(u)),
+    );
+    let picks: Vec<Selection> = labs
+        .into_iter()
+        .map(|lab| Selection { lab, part: None })
+        .collect();
+    student_files(kit, &picks)
+}
+
 /// `grader grade SUBMISSION...`.
 pub fn grade(
     kit: &Workspace,
     submissions: &[PathBuf],
     req: &RunRequest<'_>,
+    reference: &[String],
     work_dir: Option<&Path>,
     exports: &ExportOpts,
     interrupt: &AtomicBool,
@@ -465,7 +607,18 @@ pub fn grade(
         ));
     }
     let selections = kit.select(req.labs)?;
-    let files = student_files(kit, &selections);
+    let on_reference = reference_labs(kit, &selections, reference)?;
+    let reference_names: Vec<String> = on_reference
+        .iter()
+        .map(|&i| kit.labs[i].package.clone())
+        .collect();
+    let mut graded_labs: Vec<usize> = selections.iter().map(|s| s.lab).collect();
+    graded_labs.sort_unstable();
+    graded_labs.dedup();
+    let per_lab: Vec<(usize, Vec<PathBuf>)> = graded_labs
+        .iter()
+        .map(|&lab| (lab, files_for_lab(kit, lab, &on_reference)))
+        .collect();
     let out_root = out_dir(req.opts)?;
     // One target dir for every submission: the kit's dependencies build once.
     let target = req.opts.target_dir.clone().unwrap_or_else(|| {
@@ -474,6 +627,12 @@ pub fn grade(
             .join("grader-submissions")
     });
     let subs = resolve_submissions(submissions)?;
+    if !reference_names.is_empty() {
+        println!(
+            "building on the kit's reference of {} instead of the submissions' files",
+            reference_names.join(", ")
+        );
+    }
     let mut graded = Vec::new();
     for (sub, name) in &subs {
         if interrupt.load(std::sync::atomic::Ordering::SeqCst) {
@@ -481,26 +640,24 @@ pub fn grade(
         }
         let name = name.clone();
         println!("\n== grading {name} ({})", sub.display());
-        let missing: Vec<String> = files
-            .iter()
-            .filter(|f| !sub.join(f).is_file())
-            .map(|f| f.display().to_string())
-            .collect();
-        if !missing.is_empty() {
-            let problem = format!(
-                "submission refused: required files missing: {}; submit every file listed in the lab's grade.toml (student_files), at its path in the workspace",
-                missing.join(", ")
-            );
-            println!("{name}: {problem}");
-            graded.push(Graded {
-                name,
-                problem: Some(problem),
-                records: Vec::new(),
-                summaries: Vec::new(),
-                scores: zero_scores(kit, &selections, req.opts),
-                elapsed: Duration::ZERO,
-            });
-            continue;
+        // A lab missing any file it needs is refused on its own; the others
+        // are graded.
+        let mut refused = Vec::new();
+        for (lab, files) in &per_lab {
+            let missing: Vec<String> = files
+                .iter()
+                .filter(|f| !sub.join(f).is_file())
+                .map(|f| f.display().to_string())
+                .collect();
+            if !missing.is_empty() {
+                let package = kit.labs[*lab].package.clone();
+                let problem = format!(
+                    "submission refused: required files missing: {}; submit every file listed in the grade.toml (student_files) of {package} and of the labs it uses, at its path in the workspace",
+                    missing.join(", ")
+                );
+                println!("{name}: {package}: {problem}");
+                refused.push((package, problem));
+            }
         }
         let temp;
         let tree = match work_dir {
@@ -520,8 +677,15 @@ pub fn grade(
                 temp.path().join(&name)
             }
         };
-        handout::prepare_tree(kit, &tree)?;
-        for f in &files {
+        let plan = handout::TreePlan {
+            labs: None,
+            keep_reference: on_reference.clone(),
+        };
+        handout::prepare_tree(kit, &tree, &plan)?;
+        let mut overlay: Vec<&PathBuf> = per_lab.iter().flat_map(|(_, f)| f).collect();
+        overlay.sort();
+        overlay.dedup();
+        for f in overlay.into_iter().filter(|f| sub.join(f).is_file()) {
             let dst = tree.join(f);
             if let Some(dir) = dst.parent() {
                 std::fs::create_dir_all(dir)
@@ -548,6 +712,8 @@ pub fn grade(
             name: &name,
             target_dir: Some(target.clone()),
             whole_workspace: false,
+            refused,
+            on_reference: reference_names.clone(),
         };
         let g = run_tree(&tree, req, &out_root.join(&name), interrupt)?;
         println!("{name}: {:.1}/{} points", g.score(), g.max_score());

@@ -210,26 +210,58 @@ pub fn files_with(dir: &Path, exts: &[&str]) -> std::io::Result<Vec<PathBuf>> {
     Ok(found)
 }
 
+/// The workspace members under `root`: folders holding a `Cargo.toml`.
+fn member_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut members: Vec<PathBuf> = std::fs::read_dir(root)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.join("Cargo.toml").is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    members.sort();
+    members
+}
+
+/// Checks every Markdown file under `root` (a kit or a handout): quoted
+/// grader commands parse, and named paths exist relative to the root, the
+/// document's folder or a member crate. Vendored data under `testdata/`
+/// describes its upstream's layout and is skipped; so are the Markdown files
+/// `skip` names relative to the root.
+pub fn check_docs(root: &Path, skip: &dyn Fn(&Path) -> bool) -> std::io::Result<Vec<Finding>> {
+    let members = member_dirs(root);
+    let mut out = Vec::new();
+    for file in files_with(root, &[".md"])? {
+        let rel = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
+        if rel.components().any(|c| c.as_os_str() == "testdata") || skip(&rel) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file)?;
+        let mut roots = vec![root.to_path_buf()];
+        roots.extend(file.parent().map(Path::to_path_buf));
+        roots.extend(members.iter().cloned());
+        out.extend(check_doc(&rel, &text, &roots, &["grader-out", "target"]));
+    }
+    Ok(out)
+}
+
 /// Checks a written handout at `root`: its docs' commands and paths, and
-/// that neither docs nor sources speak of kit-only features.
+/// that neither docs nor sources speak of kit-only features. The grader's
+/// own README describes the kit it came from (its fixtures, its tests) and
+/// is held to the kit's check instead.
 pub fn check_handout(root: &Path) -> std::io::Result<Vec<Finding>> {
     let mut out = Vec::new();
     for file in files_with(root, &[".md", ".rs", ".toml"])? {
-        let text = std::fs::read_to_string(&file)?;
         let rel = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
         // The grader's own sources name the transform's rules; they are
         // tools, not instructions to students.
         if !rel.starts_with("grader") {
+            let text = std::fs::read_to_string(&file)?;
             out.extend(kit_only_lines(&rel, &text));
         }
-        if rel.extension().is_some_and(|e| e == "md") {
-            let mut roots = vec![root.to_path_buf()];
-            if let Some(parent) = file.parent() {
-                roots.push(parent.to_path_buf());
-            }
-            out.extend(check_doc(&rel, &text, &roots, &["grader-out", "target"]));
-        }
     }
+    out.extend(check_docs(root, &|rel| rel.starts_with("grader"))?);
     Ok(out)
 }
 
@@ -301,26 +333,7 @@ mod tests {
             .parent()
             .expect("the grader is inside the workspace")
             .to_path_buf();
-        let mut members: Vec<PathBuf> = std::fs::read_dir(&root)
-            .expect("list the workspace")
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.join("Cargo.toml").is_file())
-            .collect();
-        members.sort();
-        let mut findings = Vec::new();
-        for file in files_with(&root, &[".md"]).expect("walk the workspace") {
-            // Vendored data describes its upstream's layout, not ours.
-            if file.components().any(|c| c.as_os_str() == "testdata") {
-                continue;
-            }
-            let text = std::fs::read_to_string(&file).expect("read a doc");
-            let mut roots = vec![root.clone()];
-            roots.extend(file.parent().map(Path::to_path_buf));
-            roots.extend(members.iter().cloned());
-            let rel = file.strip_prefix(&root).unwrap_or(&file);
-            findings.extend(check_doc(rel, &text, &roots, &["grader-out", "target"]));
-        }
+        let mut findings = check_docs(&root, &|_| false).expect("walk the workspace");
         let outside = concat!("..", "/shared");
         for file in files_with(&root, &[".md", ".rs", ".toml", ".sh", "run"]).expect("walk") {
             let text = std::fs::read_to_string(&file).unwrap_or_default();

@@ -67,10 +67,22 @@ pub fn strip_reference(text: &str, comment: &str, path: &Path) -> Result<String>
     Ok(out)
 }
 
+/// Which labs a student tree holds, and which keep their reference.
+#[derive(Clone, Debug, Default)]
+pub struct TreePlan {
+    /// The labs to include (indexes into the kit's labs), or all. Give the
+    /// labs they use too ([`Workspace::uses_of`]); the others are left out
+    /// of the tree and of its workspace members.
+    pub labs: Option<Vec<usize>>,
+    /// Labs copied untransformed, so they build their reference: what
+    /// `grade --reference` builds a later lab on.
+    pub keep_reference: Vec<usize>,
+}
+
 /// Copies the parts of `ws` a student tree needs into `dest` and applies
 /// the transform. Nested workspaces (test fixtures) and build output are
 /// left out.
-pub fn prepare_tree(ws: &Workspace, dest: &Path) -> Result<()> {
+pub fn prepare_tree(ws: &Workspace, dest: &Path, plan: &TreePlan) -> Result<()> {
     std::fs::create_dir_all(dest).context(|| format!("cannot create {}", dest.display()))?;
     for name in [
         "Cargo.toml",
@@ -96,6 +108,16 @@ pub fn prepare_tree(ws: &Workspace, dest: &Path) -> Result<()> {
     tops.sort();
     tops.dedup();
     let lab_dirs: Vec<&Path> = ws.labs.iter().map(|l| ws.relative(&l.dir)).collect();
+    let included = |i: usize| plan.labs.as_ref().is_none_or(|l| l.contains(&i));
+    let left_out: Vec<&Path> = (0..ws.labs.len())
+        .filter(|&i| !included(i))
+        .map(|i| lab_dirs[i])
+        .collect();
+    let untouched: Vec<PathBuf> = plan
+        .keep_reference
+        .iter()
+        .map(|&i| dest.join(lab_dirs[i]))
+        .collect();
     let grader_dir = ws
         .members
         .iter()
@@ -103,7 +125,12 @@ pub fn prepare_tree(ws: &Workspace, dest: &Path) -> Result<()> {
         .map(|m| ws.relative(&m.dir));
     for top in tops {
         let src = ws.root.join(&top);
-        if lab_dirs.contains(&top.as_path()) {
+        if left_out.contains(&top.as_path()) {
+            continue;
+        }
+        if top == Path::new("docs") && plan.labs.is_some() {
+            copy_docs(ws, &src, &dest.join(&top), &included)?;
+        } else if lab_dirs.contains(&top.as_path()) {
             copy_parts(&src, &dest.join(&top), LAB_PARTS)?;
         } else if grader_dir == Some(top.as_path()) {
             copy_parts(&src, &dest.join(&top), GRADER_PARTS)?;
@@ -112,8 +139,84 @@ pub fn prepare_tree(ws: &Workspace, dest: &Path) -> Result<()> {
         }
     }
     pin_outside_path_deps(&ws.root, dest)?;
-    transform_tree(dest)?;
+    if !left_out.is_empty() {
+        drop_members(&dest.join("Cargo.toml"), &left_out)?;
+    }
+    transform_tree(dest, &untouched)?;
     Ok(())
+}
+
+/// Copies `docs/` keeping, of the per-lab handouts (`docs/<package>.md`),
+/// only those of included labs.
+fn copy_docs(
+    ws: &Workspace,
+    src: &Path,
+    dst: &Path,
+    included: &dyn Fn(usize) -> bool,
+) -> Result<()> {
+    if !src.is_dir() {
+        return Ok(());
+    }
+    copy_tree(src, dst, true)?;
+    for (i, lab) in ws.labs.iter().enumerate() {
+        let doc = dst.join(format!("{}.md", lab.package));
+        if !included(i) && doc.is_file() {
+            std::fs::remove_file(&doc).context(|| format!("cannot remove {}", doc.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Rewrites the `members = [...]` list of a workspace manifest without the
+/// folders in `drop`, leaving the rest of the file (comments included) as
+/// it was.
+fn drop_members(manifest: &Path, drop: &[&Path]) -> Result<()> {
+    let text = std::fs::read_to_string(manifest)
+        .context(|| format!("cannot read {}", manifest.display()))?;
+    let doc: toml::Table = text
+        .parse()
+        .context(|| format!("cannot parse {}", manifest.display()))?;
+    let members: Vec<String> = doc
+        .get("workspace")
+        .and_then(|w| w.get("members"))
+        .and_then(|m| m.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str())
+                .filter(|m| !drop.iter().any(|d| Path::new(m) == *d))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let start = text
+        .lines()
+        .scan(0, |at, line| {
+            let here = *at;
+            *at += line.len() + 1;
+            Some((here, line))
+        })
+        .find(|(_, line)| line.trim_start().starts_with("members"))
+        .map(|(at, _)| at);
+    let Some(start) = start else {
+        return Err(GraderError::new(format!(
+            "{}: no `members = [...]` line to leave labs out of",
+            manifest.display()
+        )));
+    };
+    let Some(close) = text[start..].find(']').map(|i| start + i + 1) else {
+        return Err(GraderError::new(format!(
+            "{}: the members list is not closed",
+            manifest.display()
+        )));
+    };
+    let list: Vec<String> = members.iter().map(|m| format!("{m:?}")).collect();
+    let new = format!(
+        "{}members = [{}]{}",
+        &text[..start],
+        list.join(", "),
+        &text[close..]
+    );
+    std::fs::write(manifest, new).context(|| format!("cannot write {}", manifest.display()))
 }
 
 /// What of a lab crate goes to students: what builds and tests it. Its
@@ -235,8 +338,12 @@ fn is_nested_workspace(dir: &Path) -> bool {
         .is_some_and(|t| t.contains_key("workspace"))
 }
 
-/// Applies the transform to every file under `dir`.
-fn transform_tree(dir: &Path) -> Result<()> {
+/// Applies the transform to every file under `dir`, except under the
+/// folders in `untouched`.
+fn transform_tree(dir: &Path, untouched: &[PathBuf]) -> Result<()> {
+    if untouched.iter().any(|u| u == dir) {
+        return Ok(());
+    }
     let entries = std::fs::read_dir(dir).context(|| format!("cannot list {}", dir.display()))?;
     for entry in entries {
         let entry = entry.context(|| format!("cannot list {}", dir.display()))?;
@@ -249,7 +356,7 @@ fn transform_tree(dir: &Path) -> Result<()> {
                     .context(|| format!("cannot remove {}", path.display()))?;
                 continue;
             }
-            transform_tree(&path)?;
+            transform_tree(&path, untouched)?;
             continue;
         }
         let comment = match path.file_name().and_then(|n| n.to_str()) {
@@ -308,24 +415,56 @@ pub struct HandoutOptions {
     pub target_dir: Option<PathBuf>,
     /// Write into a non-empty OUT_DIR.
     pub force: bool,
+    /// Which labs to write.
+    pub plan: TreePlan,
+    /// Write over a student's existing workspace, keeping their files.
+    pub update: bool,
 }
 
 /// Writes the student workspace for `ws` into `out`.
 pub fn write_handout(ws: &Workspace, out: &Path, opts: &HandoutOptions) -> Result<()> {
-    if out.exists() {
-        let nonempty = std::fs::read_dir(out)
-            .context(|| format!("cannot list {}", out.display()))?
-            .next()
-            .is_some();
-        if nonempty && !opts.force {
+    let mut plan = opts.plan.clone();
+    let staging;
+    let dest: &Path = if opts.update {
+        if !out.join("Cargo.toml").is_file() {
             return Err(GraderError::new(format!(
-                "{} exists and is not empty; choose a new folder or pass --force",
+                "--update: {} holds no workspace (no Cargo.toml); give the folder of the student's existing handout",
                 out.display()
             )));
         }
-    }
-    prepare_tree(ws, out)?;
-    let left = leftovers(out);
+        // The labs the student has stay in the workspace.
+        if let Some(labs) = plan.labs.as_mut() {
+            for (i, lab) in ws.labs.iter().enumerate() {
+                if out.join(ws.relative(&lab.dir)).join("grade.toml").is_file()
+                    && !labs.contains(&i)
+                {
+                    labs.push(i);
+                }
+            }
+            labs.sort_unstable();
+        }
+        staging = tempfile::Builder::new()
+            .prefix("grader-handout-")
+            .tempdir()
+            .context(|| "cannot create a temporary folder".to_string())?;
+        staging.path()
+    } else {
+        if out.exists() {
+            let nonempty = std::fs::read_dir(out)
+                .context(|| format!("cannot list {}", out.display()))?
+                .next()
+                .is_some();
+            if nonempty && !opts.force {
+                return Err(GraderError::new(format!(
+                    "{} exists and is not empty; choose a new folder, pass --force to write over it, or --update to bring new labs and fixed tests into a student's workspace",
+                    out.display()
+                )));
+            }
+        }
+        out
+    };
+    prepare_tree(ws, dest, &plan)?;
+    let left = leftovers(dest);
     if !left.is_empty() {
         let list: Vec<String> = left.iter().map(|p| p.display().to_string()).collect();
         return Err(GraderError::new(format!(
@@ -333,12 +472,13 @@ pub fn write_handout(ws: &Workspace, out: &Path, opts: &HandoutOptions) -> Resul
             list.join(", ")
         )));
     }
-    crate::export::write(&out.join("README.md"), &student_readme(ws))?;
-    if !out.join(".gitignore").exists() {
-        crate::export::write(&out.join(".gitignore"), "/target\n/grader-out\n")?;
+    let included = |i: usize| plan.labs.as_ref().is_none_or(|l| l.contains(&i));
+    crate::export::write(&dest.join("README.md"), &student_readme(ws, &included))?;
+    if !dest.join(".gitignore").exists() {
+        crate::export::write(&dest.join(".gitignore"), "/target\n/grader-out\n")?;
     }
-    let findings = crate::doclint::check_handout(out)
-        .context(|| format!("cannot read back the handout in {}", out.display()))?;
+    let findings = crate::doclint::check_handout(dest)
+        .context(|| format!("cannot read back the handout in {}", dest.display()))?;
     if !findings.is_empty() {
         let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
         return Err(GraderError::new(format!(
@@ -347,11 +487,70 @@ pub fn write_handout(ws: &Workspace, out: &Path, opts: &HandoutOptions) -> Resul
             list.join("\n")
         )));
     }
-    println!("handout written to {}", out.display());
+    if opts.update {
+        let kept = merge_update(ws, dest, out)?;
+        println!(
+            "{} updated; the student's own files were kept: {}",
+            out.display(),
+            if kept.is_empty() {
+                "(none yet)".to_owned()
+            } else {
+                kept.join(", ")
+            }
+        );
+    } else {
+        println!("handout written to {}", out.display());
+    }
     if opts.build {
         check_build(out, opts.target_dir.clone())?;
     }
     Ok(())
+}
+
+/// Copies a freshly written handout `from` over a student's workspace
+/// `to`, except the student files (`student_files` of every lab) that
+/// `to` already has: new labs, fixed tests, harness and docs come in, the
+/// student's work stays. Files only the student has are left alone.
+/// Returns the student files kept.
+fn merge_update(ws: &Workspace, from: &Path, to: &Path) -> Result<Vec<String>> {
+    let student: Vec<PathBuf> = ws
+        .labs
+        .iter()
+        .flat_map(|l| {
+            l.grade
+                .lab
+                .student_files
+                .iter()
+                .map(|f| ws.relative(&l.dir).join(f))
+        })
+        .collect();
+    let mut kept = Vec::new();
+    let mut stack = vec![from.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries =
+            std::fs::read_dir(&dir).context(|| format!("cannot list {}", dir.display()))?;
+        for entry in entries {
+            let entry = entry.context(|| format!("cannot list {}", dir.display()))?;
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let rel = path.strip_prefix(from).unwrap_or(&path).to_path_buf();
+            let dst = to.join(&rel);
+            if student.contains(&rel) && dst.exists() {
+                kept.push(rel.display().to_string());
+                continue;
+            }
+            if let Some(parent) = dst.parent() {
+                std::fs::create_dir_all(parent)
+                    .context(|| format!("cannot create {}", parent.display()))?;
+            }
+            copy_file(&path, &dst)?;
+        }
+    }
+    kept.sort();
+    Ok(kept)
 }
 
 /// Builds the handout's tests exactly as the student's first
@@ -391,7 +590,7 @@ fn check_build(out: &Path, target_dir: Option<PathBuf>) -> Result<()> {
 }
 
 /// The README students get at the top of the handout.
-pub fn student_readme(ws: &Workspace) -> String {
+pub fn student_readme(ws: &Workspace, included: &dyn Fn(usize) -> bool) -> String {
     let mut s = String::new();
     s.push_str(
         "# distlab: your lab workspace\n\n\
@@ -435,7 +634,7 @@ pub fn student_readme(ws: &Workspace) -> String {
          ```\n\n\
          ## The labs and the files you edit\n\n",
     );
-    for lab in &ws.labs {
+    for (_, lab) in ws.labs.iter().enumerate().filter(|(i, _)| included(*i)) {
         let g = &lab.grade;
         let rel = ws.relative(&lab.dir).display().to_string();
         let _ = writeln!(

@@ -32,6 +32,7 @@ mod plan;
 mod process;
 mod progress;
 mod score;
+mod skeleton;
 mod summary;
 mod verdict;
 mod workspace;
@@ -139,6 +140,7 @@ fn dispatch(cli: Cli) -> Result<Finish> {
             submissions,
             labs,
             iterations,
+            reference,
             work_dir,
             opts,
             exports,
@@ -154,6 +156,7 @@ fn dispatch(cli: Cli) -> Result<Finish> {
                 &ws,
                 &submissions,
                 &req,
+                &reference,
                 work_dir.as_deref(),
                 &exports,
                 &INTERRUPT,
@@ -164,14 +167,53 @@ fn dispatch(cli: Cli) -> Result<Finish> {
             no_build,
             target_dir,
             force,
+            labs,
+            update,
         }) => {
+            let plan = handout::TreePlan {
+                labs: if labs.is_empty() {
+                    None
+                } else {
+                    let mut picked = labs
+                        .iter()
+                        .map(|l| ws.find_lab(l))
+                        .collect::<Result<Vec<usize>>>()?;
+                    picked.extend(ws.uses_of(&picked));
+                    picked.sort_unstable();
+                    picked.dedup();
+                    Some(picked)
+                },
+                keep_reference: Vec::new(),
+            };
             let opts = handout::HandoutOptions {
                 build: !no_build,
                 target_dir,
                 force,
+                plan,
+                update,
             };
             handout::write_handout(&ws, &out, &opts)?;
             Ok(Finish::AllPassed)
+        }
+        Some(Cmd::CheckSkeleton {
+            labs,
+            handout,
+            target_dir,
+            per_test,
+            jobs,
+        }) => {
+            let opts = skeleton::SkeletonCheck {
+                labs,
+                handout,
+                target_dir,
+                per_test,
+                jobs,
+            };
+            if skeleton::check(&ws, &opts, &INTERRUPT)? {
+                Ok(Finish::AllPassed)
+            } else {
+                Ok(Finish::SomeFailed)
+            }
         }
     }
 }

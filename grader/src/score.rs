@@ -57,6 +57,9 @@ pub struct LabScore {
     pub score: f64,
     /// Points available among the tests that ran.
     pub max: f64,
+    /// Why the lab could not be run (missing files, a compile error): then
+    /// every selected test counts as one failed run.
+    pub problem: Option<String>,
 }
 
 /// Scores a lab from `(passed, runs)` per test name; tests that did not run
@@ -112,6 +115,53 @@ pub fn score_lab(
         max: parts.iter().map(|p| p.max).sum(),
         tests,
         parts,
+        problem: None,
+    }
+}
+
+/// Applies gating across labs: a part whose `requires` names another lab's
+/// part (`lab2-raft/A`) scores zero when that part ran, was worth points
+/// and scored zero (after its own gating). Labs not graded this time do not
+/// gate. `grades` gives each scored lab's `grade.toml` by package.
+pub fn gate_across_labs(scores: &mut [LabScore], grades: &dyn Fn(&str) -> Option<GradeFile>) {
+    // Resolve in rounds so that chains across several labs settle.
+    for _ in 0..=scores.len() {
+        let mut changed = false;
+        for i in 0..scores.len() {
+            let Some(grade) = grades(&scores[i].lab) else {
+                continue;
+            };
+            for p in 0..scores[i].parts.len() {
+                if scores[i].parts[p].gated_by.is_some() {
+                    continue;
+                }
+                let name = scores[i].parts[p].part.clone();
+                let Some(decl) = grade.parts.get(&name) else {
+                    continue;
+                };
+                let zeroed = decl.requires.iter().find(|r| {
+                    r.split_once('/').is_some_and(|(lab, part)| {
+                        scores.iter().any(|l| {
+                            l.lab == lab
+                                && l.parts
+                                    .iter()
+                                    .any(|q| q.part == part && q.max > 0.0 && q.score <= 0.0)
+                        })
+                    })
+                });
+                if let Some(req) = zeroed.cloned() {
+                    let part = &mut scores[i].parts[p];
+                    part.score = 0.0;
+                    part.gated_by = Some(req);
+                    changed = true;
+                }
+            }
+            let total = scores[i].parts.iter().map(|q| q.score).sum();
+            scores[i].score = total;
+        }
+        if !changed {
+            break;
+        }
     }
 }
 

@@ -149,11 +149,74 @@ impl Workspace {
             });
         }
         labs.sort_by(|a, b| a.package.cmp(&b.package));
-        Ok(Workspace {
+        let ws = Workspace {
             root: meta.workspace_root,
             members,
             labs,
-        })
+        };
+        ws.check_uses()?;
+        Ok(ws)
+    }
+
+    /// Every `uses` names a lab of this workspace, without cycles, and
+    /// every cross-lab `requires` names a part that lab declares.
+    fn check_uses(&self) -> Result<()> {
+        for lab in &self.labs {
+            let path = &lab.grade.path;
+            for used in &lab.grade.lab.uses {
+                if !self.labs.iter().any(|l| l.package == *used) {
+                    return Err(GraderError::new(format!(
+                        "{}: lab.uses names {used:?}, which is not a lab of this workspace; labs: {}",
+                        path.display(),
+                        self.lab_names()
+                    )));
+                }
+            }
+            for (name, part) in &lab.grade.parts {
+                for (other, other_part) in part.requires.iter().filter_map(|r| r.split_once('/')) {
+                    let declared = self
+                        .labs
+                        .iter()
+                        .find(|l| l.package == other)
+                        .is_some_and(|l| l.grade.parts.contains_key(other_part));
+                    if !declared {
+                        return Err(GraderError::new(format!(
+                            "{}: parts.{name}.requires names part {other_part:?} of {other}, which {other}'s grade.toml does not declare",
+                            path.display()
+                        )));
+                    }
+                }
+            }
+        }
+        for i in 0..self.labs.len() {
+            if self.uses_of(&[i]).contains(&i) {
+                return Err(GraderError::new(format!(
+                    "{}: lab.uses forms a cycle through {}; a lab cannot build on itself",
+                    self.labs[i].grade.path.display(),
+                    self.labs[i].package
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The labs `labs` build on, directly or through others (`uses`),
+    /// not counting `labs` themselves unless a cycle leads back to them.
+    pub fn uses_of(&self, labs: &[usize]) -> Vec<usize> {
+        let mut found: Vec<usize> = Vec::new();
+        let mut stack: Vec<usize> = labs.to_vec();
+        while let Some(i) = stack.pop() {
+            for used in &self.labs[i].grade.lab.uses {
+                if let Some(j) = self.labs.iter().position(|l| l.package == *used)
+                    && !found.contains(&j)
+                {
+                    found.push(j);
+                    stack.push(j);
+                }
+            }
+        }
+        found.sort_unstable();
+        found
     }
 
     /// The lab a `LAB` argument names: the package name or its short form.

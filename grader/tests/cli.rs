@@ -52,11 +52,11 @@ fn list_shows_parts_tests_points_and_budgets() {
 
 #[test]
 fn an_unknown_lab_is_exit_two_naming_the_labs() {
-    let out = common::run_on_fixtures(&["run", "lab7"]);
+    let out = common::run_on_fixtures(&["run", "lab6"]);
     let (_, stderr) = common::texts(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("lab8-answer (lab8), lab9-verdicts (lab9)"),
+        stderr.contains("lab7-twice (lab7), lab8-answer (lab8), lab9-verdicts (lab9)"),
         "the error should name the labs that exist: {stderr}"
     );
 }
@@ -80,7 +80,7 @@ fn an_unknown_part_or_test_is_exit_two() {
 fn no_command_grades_every_lab_once() {
     let out = common::run_on_fixtures(&[]);
     let (stdout, stderr) = common::texts(&out);
-    // The verdict fixture fails on purpose, so: exit 1, both labs scored.
+    // The verdict fixture fails on purpose, so: exit 1, every lab scored.
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(
         stdout.contains("lab8-answer (the answer), policy all-or-nothing:"),
@@ -91,12 +91,18 @@ fn no_command_grades_every_lab_once() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("TOTAL 10.0/18"),
-        "8 + 2 of 8 + 10 points:\n{stdout}"
+        stdout.contains(
+            "lab7-twice (twice the answer (builds on lab8-answer)), policy all-or-nothing:"
+        ),
+        "{stdout}"
     );
     assert!(
-        stdout.contains("12 runs in"),
-        "one pass of 12 tests:\n{stdout}"
+        stdout.contains("TOTAL 14.0/22"),
+        "4 + 8 + 2 of 4 + 8 + 10 points:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("13 runs in"),
+        "one pass of 13 tests:\n{stdout}"
     );
 }
 

@@ -153,7 +153,7 @@ fn edited_tests_and_grade_toml_are_replaced_by_the_pristine_ones() {
 #[test]
 fn a_submission_missing_required_files_is_refused_by_name() {
     let s = submission("empty");
-    let problem = s["problem"].as_str().unwrap_or("");
+    let problem = s["labs"][0]["problem"].as_str().unwrap_or("");
     assert!(
         problem.contains("required files missing: lab8-answer/src/answer.rs"),
         "refusal should name the file: {problem:?}"
@@ -164,10 +164,18 @@ fn a_submission_missing_required_files_is_refused_by_name() {
 #[test]
 fn code_that_does_not_compile_scores_zero_with_the_compiler_errors() {
     let s = submission("broken");
-    let problem = s["problem"].as_str().unwrap_or("");
+    let problem = s["labs"][0]["problem"].as_str().unwrap_or("");
     assert!(
-        problem.starts_with("the code does not compile") && problem.contains("error"),
-        "expected the compiler's errors: {problem:?}"
+        problem.starts_with("the code does not compile: error")
+            && problem.contains("(at lab8-answer/src/answer.rs:1:")
+            && problem.contains("unclosed delimiter"),
+        "expected the first error, where it is, and the compiler's output: {problem:?}"
+    );
+    assert!(
+        s["problem"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("lab8-answer: ")),
+        "the submission's problem names the lab: {s}"
     );
     assert_eq!(score("broken"), (0.0, 8.0));
 }
@@ -178,13 +186,13 @@ fn csv_has_one_row_per_submission() {
     let lines: Vec<&str> = g.csv.lines().collect();
     assert_eq!(lines.len(), 6, "header + 5 rows:\n{}", g.csv);
     assert!(
-        lines[0].starts_with("submission,score,max_score,runs,passed_runs,problem,"),
+        lines[0].starts_with("submission,score,max_score,runs,passed_runs,problem,on_reference,"),
         "{}",
         g.csv
     );
     assert!(lines[1].starts_with("good,8.00,8,"), "{}", g.csv);
     assert!(
-        lines[5].starts_with("empty,0.00,8,0,0,\"submission refused"),
+        lines[5].starts_with("empty,0.00,8,0,0,\"lab8-answer: submission refused"),
         "{}",
         g.csv
     );

@@ -131,46 +131,140 @@ fn student_readme_lists_the_files_to_edit_and_the_grader_commands() {
     }
 }
 
-#[test]
-fn handout_tests_fail_quickly_rather_than_hang() {
-    let h = handout();
-    assert_eq!(h.status, Some(0), "handout failed:\n{}", h.stderr);
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
-    let json = dir.path().join("r.json");
-    let out = common::grader()
-        .env(
-            "CARGO_TARGET_DIR",
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join("handout-target"),
-        )
-        .arg("--workspace")
-        .arg(&h.dir)
-        .args(["run", "lab8", "--out"])
-        .arg(dir.path().join("logs"))
-        .arg("--json")
-        .arg(&json)
+fn handout_cmd(args: &[&str]) -> (Option<i32>, String) {
+    let mut cmd = common::grader();
+    cmd.arg("--workspace").arg(common::fixtures()).args(args);
+    if !args.contains(&"--no-build") {
+        cmd.arg("--target-dir")
+            .arg(Path::new(env!("CARGO_TARGET_TMPDIR")).join("handout-target"));
+    }
+    let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("cannot start the grader: {e}"));
     let (stdout, stderr) = common::texts(&out);
-    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
-    let v = common::read_json(&json);
-    let runs = v["submissions"][0]["runs"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(runs.len(), 2, "both lab8 tests should run: {v}");
-    for r in runs {
-        assert_eq!(r["verdict"], "FAIL", "{r}");
+    (out.status.code(), format!("{stdout}\n{stderr}"))
+}
+
+fn members(dir: &Path) -> String {
+    let text = std::fs::read_to_string(dir.join("Cargo.toml"))
+        .unwrap_or_else(|e| panic!("no Cargo.toml in {}: {e}", dir.display()));
+    text.lines()
+        .find(|l| l.trim_start().starts_with("members"))
+        .unwrap_or("")
+        .to_owned()
+}
+
+#[test]
+fn one_lab_at_a_time_with_the_labs_it_uses() {
+    let scratch = common::scratch("handout-one-lab");
+    let only8 = scratch.join("only8");
+    let (code, out) = handout_cmd(&[
+        "handout",
+        only8.to_str().unwrap_or_default(),
+        "--lab",
+        "lab8",
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(members(&only8), r#"members = ["lab8-answer"]"#);
+    assert!(!only8.join("lab7-twice").exists() && !only8.join("lab9-verdicts").exists());
+    let readme = std::fs::read_to_string(only8.join("README.md")).unwrap_or_default();
+    assert!(
+        readme.contains("lab8-answer") && !readme.contains("lab9-verdicts"),
+        "{readme}"
+    );
+    // Lab 7 builds on lab 8, so lab 8 comes with it.
+    let with7 = scratch.join("with7");
+    let (code, out) = handout_cmd(&[
+        "handout",
+        with7.to_str().unwrap_or_default(),
+        "--lab",
+        "lab7",
+        "--no-build",
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(
+        members(&with7),
+        r#"members = ["lab7-twice", "lab8-answer"]"#
+    );
+}
+
+#[test]
+fn update_brings_a_new_lab_and_fixed_tests_and_keeps_the_students_files() {
+    let scratch = common::scratch("handout-update");
+    let dir = scratch.join("student");
+    let dir_arg = dir.to_str().unwrap_or_default().to_owned();
+    let (code, out) = handout_cmd(&["handout", &dir_arg, "--lab", "lab8", "--no-build"]);
+    assert_eq!(code, Some(0), "{out}");
+    let mine = "pub fn answer() -> u64 { 42 }\npub fn double(x: u64) -> u64 { x + x }\n";
+    let answer = dir.join("lab8-answer/src/answer.rs");
+    std::fs::write(&answer, mine).unwrap_or_else(|e| panic!("write: {e}"));
+    // The student (or an old release) has a stale test.
+    let test = dir.join("lab8-answer/tests/part_a.rs");
+    std::fs::write(&test, "// stale\n").unwrap_or_else(|e| panic!("write: {e}"));
+    let (code, out) = handout_cmd(&["handout", &dir_arg, "--update", "--lab", "lab7"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("lab8-answer/src/answer.rs"),
+        "the kept files are named: {out}"
+    );
+    assert_eq!(std::fs::read_to_string(&answer).unwrap_or_default(), mine);
+    assert_ne!(
+        std::fs::read_to_string(&test).unwrap_or_default(),
+        "// stale\n"
+    );
+    assert!(dir.join("lab7-twice/src/twice.rs").is_file());
+    assert_eq!(members(&dir), r#"members = ["lab7-twice", "lab8-answer"]"#);
+    // Without --update a non-empty folder is refused, naming the way out.
+    let (code, out) = handout_cmd(&["handout", &dir_arg, "--no-build"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("--update"), "{out}");
+}
+
+#[test]
+fn check_skeleton_passes_when_every_test_fails_fast_with_todo() {
+    let scratch = common::scratch("skeleton-good");
+    let (code, out) = handout_cmd(&[
+        "check-skeleton",
+        "lab7",
+        "lab8",
+        "--handout",
+        scratch.join("h").to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    for test in ["answer_is_42", "double_doubles", "twice_is_84"] {
         assert!(
-            r["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("not yet implemented")),
-            "the skeleton's todo!() should be the failure: {r}"
-        );
-        let secs = r["seconds"].as_f64().unwrap_or(99.0);
-        assert!(
-            secs < 8.0,
-            "{}: took {secs:.1} s to fail (timeout_secs is 10)",
-            r["test"]
+            out.lines()
+                .any(|l| l.contains(test) && l.contains("fails in") && l.contains("todo!()")),
+            "{test} should be listed as failing fast:\n{out}"
         );
     }
+    assert!(out.contains("OK: all 3 test(s)"), "{out}");
+}
+
+#[test]
+fn check_skeleton_fails_on_tests_that_pass_hang_or_fail_unclearly() {
+    // lab9-verdicts has no skeleton: its tests pass, hang, or fail with
+    // messages that are not todo!(), which is what the check must catch.
+    let scratch = common::scratch("skeleton-bad");
+    let (code, out) = handout_cmd(&[
+        "check-skeleton",
+        "lab9",
+        "--handout",
+        scratch.join("h").to_str().unwrap_or_default(),
+        "--per-test",
+        "3s",
+    ]);
+    assert_eq!(code, Some(1), "{out}");
+    for (test, why) in [
+        ("passes", "passes against the skeleton"),
+        ("hangs", "a skeleton test must fail fast"),
+        ("fails_assertion", "not with a todo!() message"),
+    ] {
+        assert!(
+            out.lines()
+                .any(|l| l.contains(&format!(" {test} ")) && l.contains(why)),
+            "{test}: expected {why:?}:\n{out}"
+        );
+    }
+    assert!(out.contains("FAILED:"), "{out}");
 }

@@ -12,6 +12,7 @@
 //! timeout_secs = 120             # default wall-clock limit per test run
 //! max_rss_mib = 1024             # default: a run using more memory is killed
 //! student_files = ["src/server.rs", "src/client.rs"]   # what a student edits and submits
+//! uses = ["lab0-base"]           # labs this one builds on (their packages)
 //!
 //! [parts.A]
 //! title = "exactly once"
@@ -19,6 +20,7 @@
 //! [parts.B]
 //! title = "versioned put and a lock"
 //! requires = ["A"]               # gating: B scores zero if A scored zero
+//!                                # ("lab0-base/A" names a part of a lab in `uses`)
 //!
 //! [tests.one_client]             # the test function's name
 //! part = "A"
@@ -109,6 +111,11 @@ pub struct Lab {
     /// Paths (relative to the lab crate) a student edits and submits.
     #[serde(default)]
     pub student_files: Vec<String>,
+    /// Packages of the labs this one builds on (a Cargo dependency of the
+    /// crate as well). Grading copies their student files too, and can
+    /// build on their reference instead.
+    #[serde(default)]
+    pub uses: Vec<String>,
 }
 
 fn default_timeout() -> u64 {
@@ -305,6 +312,19 @@ impl GradeFile {
         }
         for (name, part) in &raw.parts {
             for req in &part.requires {
+                if let Some((lab, _)) = req.split_once('/') {
+                    // Another lab's part: the grader checks it exists.
+                    if !raw.lab.uses.iter().any(|u| u == lab) {
+                        return Err(err(
+                            find_line(text, &format!("[parts.{name}]")),
+                            format!("parts.{name}.requires"),
+                            format!(
+                                "names {req:?}, a part of lab {lab:?}, which is not in lab.uses; add it to uses or drop the requirement"
+                            ),
+                        ));
+                    }
+                    continue;
+                }
                 if !raw.parts.contains_key(req) {
                     return Err(err(
                         find_line(text, &format!("[parts.{name}]")),
@@ -500,6 +520,17 @@ timeout_secs = 7
         assert_eq!(e.key.as_deref(), Some("tests.two.part"));
         assert_eq!(e.line, Some(20));
         assert!(e.message.contains("A, B"), "{e}");
+    }
+
+    #[test]
+    fn cross_lab_gating_needs_the_lab_in_uses() {
+        let cross = GOOD.replace("requires = [\"A\"]", "requires = [\"lab0-base/A\"]");
+        let e = GradeFile::parse("grade.toml", &cross).expect_err("lab not in uses");
+        assert!(e.message.contains("not in lab.uses"), "{e}");
+        let used = cross.replacen("[lab]\n", "[lab]\nuses = [\"lab0-base\"]\n", 1);
+        let g = GradeFile::parse("grade.toml", &used).expect("declared in uses");
+        assert_eq!(g.lab.uses, ["lab0-base"]);
+        assert_eq!(g.parts["B"].requires, ["lab0-base/A"]);
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub fn to_csv(graded: &[Graded]) -> String {
             }
         }
     }
-    let mut out = String::from("submission,score,max_score,runs,passed_runs,problem");
+    let mut out = String::from("submission,score,max_score,runs,passed_runs,problem,on_reference");
     for (lab, test) in &columns {
         let _ = write!(out, ",{}", field(&format!("{lab}/{test}")));
     }
@@ -26,17 +26,14 @@ pub fn to_csv(graded: &[Graded]) -> String {
     for g in graded {
         let _ = write!(
             out,
-            "{},{:.2},{},{},{},{}",
+            "{},{:.2},{},{},{},{},{}",
             field(&g.name),
             g.score(),
             g.max_score(),
             g.records.len(),
             g.records.iter().filter(|r| r.passed()).count(),
-            field(
-                g.problem
-                    .as_deref()
-                    .map_or("", |p| p.lines().next().unwrap_or(""))
-            )
+            field(&g.problem_text(false)),
+            field(&g.on_reference.join(" "))
         );
         for (lab, test) in &columns {
             match g.gated_test_score(lab, test) {

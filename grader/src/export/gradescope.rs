@@ -41,7 +41,7 @@ pub fn to_gradescope(g: &Graded, visibility: Visibility) -> Value {
             let (score, _, gated) = g
                 .gated_test_score(&lab.lab, &t.test)
                 .unwrap_or((0.0, t.max, false));
-            let mut output = match &g.problem {
+            let mut output = match g.lab_problem(&lab.lab) {
                 Some(p) => format!("not run: {p}"),
                 None => format!("{}/{} runs passed", t.passed, t.runs),
             };
@@ -72,15 +72,22 @@ pub fn to_gradescope(g: &Graded, visibility: Visibility) -> Value {
                 "name": format!("{} part {}: {}", lab.lab, t.part, t.test),
                 "score": round2(score),
                 "max_score": t.max,
-                "status": if t.passed == t.runs && g.problem.is_none() { "passed" } else { "failed" },
+                "status": if t.passed == t.runs && lab.problem.is_none() { "passed" } else { "failed" },
                 "output": cap(&output, MAX_OUTPUT),
                 "visibility": visibility.name(),
             }));
         }
     }
     let mut summary = format!("distlab grader: {:.1}/{} points", g.score(), g.max_score());
-    if let Some(p) = &g.problem {
-        summary.push_str(&format!("\n{}", cap(p, MAX_OUTPUT)));
+    let problems = g.problem_text(true);
+    if !problems.is_empty() {
+        summary.push_str(&format!("\n{}", cap(&problems, MAX_OUTPUT)));
+    }
+    if !g.on_reference.is_empty() {
+        summary.push_str(&format!(
+            "\ngraded on the course's reference of: {}",
+            g.on_reference.join(", ")
+        ));
     }
     for lab in &g.scores {
         summary.push_str(&format!(

@@ -11,7 +11,8 @@ pub fn to_json(graded: &[Graded]) -> Value {
         .map(|g| {
             json!({
                 "name": g.name,
-                "problem": g.problem,
+                "problem": Some(g.problem_text(true)).filter(|p| !p.is_empty()),
+                "on_reference": g.on_reference,
                 "score": g.score(),
                 "max_score": g.max_score(),
                 "elapsed_seconds": g.elapsed.as_secs_f64(),

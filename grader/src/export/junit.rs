@@ -16,20 +16,25 @@ pub fn to_junit(graded: &[Graded]) -> String {
     let (mut all_tests, mut all_failures, mut all_errors, mut all_time) = (0, 0, 0, 0.0);
     let stamp = crate::clock::iso_now();
     for g in graded {
-        if let Some(p) = &g.problem {
-            all_tests += 1;
-            all_errors += 1;
-            let _ = write!(
-                body,
-                "  <testsuite name=\"{}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0\" timestamp=\"{stamp}\">\n    <testcase name=\"build\" classname=\"{}\" time=\"0\">\n      <error message=\"{}\" type=\"GRADING\">{}</error>\n    </testcase>\n  </testsuite>\n",
-                esc(&g.name),
-                esc(&g.name),
-                esc(first_line(p)),
-                esc(&cap(p, MAX_LOG))
-            );
-            continue;
-        }
         for lab in &g.scores {
+            let suite = if graded.len() > 1 {
+                format!("{}/{}", g.name, lab.lab)
+            } else {
+                lab.lab.clone()
+            };
+            if let Some(p) = &lab.problem {
+                all_tests += 1;
+                all_errors += 1;
+                let _ = write!(
+                    body,
+                    "  <testsuite name=\"{}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0\" timestamp=\"{stamp}\">\n    <testcase name=\"build\" classname=\"{}\" time=\"0\">\n      <error message=\"{}\" type=\"GRADING\">{}</error>\n    </testcase>\n  </testsuite>\n",
+                    esc(&suite),
+                    esc(&lab.lab),
+                    esc(first_line(p)),
+                    esc(&cap(p, MAX_LOG))
+                );
+                continue;
+            }
             let runs: Vec<_> = g.records.iter().filter(|r| r.lab == lab.lab).collect();
             let failures = runs
                 .iter()
@@ -49,11 +54,6 @@ pub fn to_junit(graded: &[Graded]) -> String {
             all_failures += failures;
             all_errors += errors;
             all_time += time;
-            let suite = if graded.len() > 1 {
-                format!("{}/{}", g.name, lab.lab)
-            } else {
-                lab.lab.clone()
-            };
             let _ = writeln!(
                 body,
                 "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"0\" time=\"{time:.3}\" timestamp=\"{stamp}\">",
@@ -62,10 +62,11 @@ pub fn to_junit(graded: &[Graded]) -> String {
             );
             let _ = writeln!(
                 body,
-                "    <properties>\n      <property name=\"score\" value=\"{:.2}\"/>\n      <property name=\"max_score\" value=\"{}\"/>\n      <property name=\"policy\" value=\"{}\"/>\n    </properties>",
+                "    <properties>\n      <property name=\"score\" value=\"{:.2}\"/>\n      <property name=\"max_score\" value=\"{}\"/>\n      <property name=\"policy\" value=\"{}\"/>\n      <property name=\"on_reference\" value=\"{}\"/>\n    </properties>",
                 lab.score,
                 lab.max,
-                esc(&lab.policy)
+                esc(&lab.policy),
+                esc(&g.on_reference.join(" "))
             );
             for r in runs {
                 let _ = write!(

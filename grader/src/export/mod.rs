@@ -25,8 +25,9 @@ use crate::summary::TestSummary;
 pub struct Graded {
     /// The submission's name (its folder name), or `kit`.
     pub name: String,
-    /// Why it could not be run at all (missing files, build errors).
-    pub problem: Option<String>,
+    /// Labs used by the graded labs that were built from the kit's
+    /// reference instead of the submission's files (`grade --reference`).
+    pub on_reference: Vec<String>,
     /// Every run.
     pub records: Vec<RunRecord>,
     /// Per-test aggregates.
@@ -50,7 +51,38 @@ impl Graded {
 
     /// Whether every run passed and nothing stopped the grading.
     pub fn all_passed(&self) -> bool {
-        self.problem.is_none() && self.records.iter().all(RunRecord::passed)
+        self.problems().next().is_none() && self.records.iter().all(RunRecord::passed)
+    }
+
+    /// `(lab, why)` for every lab that could not be run.
+    pub fn problems(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.scores
+            .iter()
+            .filter_map(|l| l.problem.as_deref().map(|p| (l.lab.as_str(), p)))
+    }
+
+    /// The labs' problems as one text (empty when there are none): each
+    /// lab's first line, or everything with `full`.
+    pub fn problem_text(&self, full: bool) -> String {
+        self.problems()
+            .map(|(lab, p)| {
+                let p = if full {
+                    p
+                } else {
+                    p.lines().next().unwrap_or("")
+                };
+                format!("{lab}: {p}")
+            })
+            .collect::<Vec<_>>()
+            .join(if full { "\n" } else { "; " })
+    }
+
+    /// The problem of one lab, if it could not be run.
+    pub fn lab_problem(&self, lab: &str) -> Option<&str> {
+        self.scores
+            .iter()
+            .find(|l| l.lab == lab)
+            .and_then(|l| l.problem.as_deref())
     }
 
     /// A test's score after part gating.
