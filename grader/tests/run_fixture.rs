@@ -388,6 +388,6 @@ fn csv_export_has_one_row_with_a_column_per_test() {
     let row: Vec<&str> = lines[1].split(',').collect();
     assert_eq!(header.len(), row.len(), "ragged CSV:\n{csv}");
     assert_eq!(&header[..3], &["submission", "score", "max_score"]);
-    assert_eq!(header.len(), 6 + 10, "6 fixed columns + 10 tests:\n{csv}");
+    assert_eq!(header.len(), 7 + 10, "7 fixed columns + 10 tests:\n{csv}");
     assert_eq!(row[1], "2.00", "score column:\n{csv}");
 }
