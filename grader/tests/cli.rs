@@ -310,8 +310,14 @@ fn bad_input_is_exit_two_with_one_line_naming_it() {
         (&["stress", "lab9", "--count", "0"], "count"),
         (&["grade", missing.as_str()], "cannot be opened"),
         (&["grade", file.as_str()], "is not a folder"),
-        (&["handout", "out", "--no-build", "--target-dir", "t"], "cannot be used with"),
-        (&["handout", "out", "--force", "--update"], "cannot be used with"),
+        (
+            &["handout", "out", "--no-build", "--target-dir", "t"],
+            "cannot be used with",
+        ),
+        (
+            &["handout", "out", "--force", "--update"],
+            "cannot be used with",
+        ),
     ];
     for (args, needle) in cases {
         let out = common::run_on_fixtures(args);
