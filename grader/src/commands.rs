@@ -156,7 +156,34 @@ fn out_dir(opts: &RunOpts) -> Result<PathBuf> {
         None => {
             let here = std::env::current_dir()
                 .context(|| "cannot read the current directory".to_string())?;
-            Ok(here.join("grader-out").join(crate::clock::folder_stamp()))
+            let base = here.join("grader-out");
+            std::fs::create_dir_all(&base)
+                .context(|| format!("cannot create output folder {}", base.display()))?;
+            // Two graders started in the same second must not share a
+            // folder (one's clean-up would remove the other's reports), so
+            // the folder is claimed with an atomic create.
+            let stamp = crate::clock::folder_stamp();
+            for k in 1..1000 {
+                let dir = if k == 1 {
+                    base.join(&stamp)
+                } else {
+                    base.join(format!("{stamp}-{k}"))
+                };
+                match std::fs::create_dir(&dir) {
+                    Ok(()) => return Ok(dir),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                    Err(e) => {
+                        return Err(GraderError::new(format!(
+                            "cannot create output folder {}: {e}",
+                            dir.display()
+                        )));
+                    }
+                }
+            }
+            Err(GraderError::new(format!(
+                "cannot find a free output folder under {}; pass --out DIR",
+                base.display()
+            )))
         }
     }
 }
@@ -591,6 +618,18 @@ fn files_for_lab(kit: &Workspace, lab: usize, on_reference: &[usize]) -> Vec<Pat
     student_files(kit, &picks)
 }
 
+/// The code policy's findings in a submission's student `files`.
+fn policy_breaches(sub: &Path, files: &[PathBuf]) -> Result<Vec<crate::policy::Breach>> {
+    let mut out = Vec::new();
+    for f in files {
+        let path = sub.join(f);
+        let text = std::fs::read_to_string(&path)
+            .context(|| format!("cannot read the submitted file {}", path.display()))?;
+        out.extend(crate::policy::check_file(f, &text));
+    }
+    Ok(out)
+}
+
 /// `grader grade SUBMISSION...`.
 pub fn grade(
     kit: &Workspace,
@@ -649,11 +688,22 @@ pub fn grade(
                 .filter(|f| !sub.join(f).is_file())
                 .map(|f| f.display().to_string())
                 .collect();
+            let package = kit.labs[*lab].package.clone();
             if !missing.is_empty() {
-                let package = kit.labs[*lab].package.clone();
                 let problem = format!(
                     "submission refused: required files missing: {}; submit every file listed in the grade.toml (student_files) of {package} and of the labs it uses, at its path in the workspace",
                     missing.join(", ")
+                );
+                println!("{name}: {package}: {problem}");
+                refused.push((package, problem));
+                continue;
+            }
+            let breaches = policy_breaches(sub, files)?;
+            if !breaches.is_empty() {
+                let list: Vec<String> = breaches.iter().map(ToString::to_string).collect();
+                let problem = format!(
+                    "submission refused by the code policy (README, \"Code policy\"): {}",
+                    list.join("; ")
                 );
                 println!("{name}: {package}: {problem}");
                 refused.push((package, problem));

@@ -10,12 +10,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use testkit::report::RunReport;
 
 use crate::error::{Context, GraderError, Result};
 use crate::plan::PlannedTest;
 use crate::process::{self, Launch};
 use crate::progress::Progress;
+use crate::reported;
 use crate::verdict::{self, VerdictKind};
 
 /// When to stop starting runs.
@@ -233,6 +233,7 @@ fn run_one(
     let log = cfg.out_dir.join(format!("{stem}.log"));
     let report_file = reports.join(format!("{stem}.jsonl"));
     let kill_after = Duration::from_secs(test.spec.timeout_secs) + cfg.grace;
+    let key = reported::fresh_key()?;
     let mut env = vec![
         (testkit::seed::SEED_VAR.to_owned(), seed.to_string()),
         (
@@ -259,11 +260,13 @@ fn run_one(
         log_cap: cfg.log_cap,
         test: test.full_name.clone(),
         interrupt,
+        key: Some(key),
     };
     let sup = process::supervise(&launch)?;
-    let report = read_report(&report_file, &test.spec.name);
+    let reported = reported::read(&report_file, &key, &test.spec.name, seed);
     let _ = std::fs::remove_file(&report_file);
-    let Some(v) = verdict::classify(&sup, report.as_ref(), &test.spec, kill_after) else {
+    let report = reported.authentic().cloned();
+    let Some(v) = verdict::classify(&sup, &reported, &test.spec, kill_after) else {
         // Interrupted: keep the log (the user may want it), record nothing.
         return Ok(None);
     };
@@ -290,13 +293,4 @@ fn run_one(
         rerun: test.binary.rerun_command(&test.full_name, seed),
         test_index: index,
     }))
-}
-
-/// The last report line for `test` in `path`, if any. The last one wins:
-/// testkit writes it as the run ends.
-fn read_report(path: &Path, test: &str) -> Option<RunReport> {
-    let text = std::fs::read_to_string(path).ok()?;
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<RunReport>(l).ok())
-        .rfind(|r| r.test == test)
 }

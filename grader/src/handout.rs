@@ -683,6 +683,7 @@ pub fn student_readme(ws: &Workspace, included: &dyn Fn(usize) -> bool) -> Strin
         }
         s.push('\n');
     }
+    s.push_str(&crate::policy::handout_text());
     s.push_str(
         "## How you are graded\n\n\
          The course runs `grader grade` on your submission: it takes only the files listed\n\

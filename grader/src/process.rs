@@ -40,6 +40,44 @@ pub struct Launch<'a> {
     pub test: String,
     /// Set by Ctrl-C: kill and stop.
     pub interrupt: &'a AtomicBool,
+    /// The run's secret for authenticating its report (see
+    /// `testkit::seal`): handed over through a pipe the child inherits,
+    /// never through the environment.
+    pub key: Option<[u8; testkit::seal::KEY_LEN]>,
+}
+
+/// A pipe holding a run's key, its read end to be inherited by the run.
+struct KeyPipe {
+    read: std::os::fd::OwnedFd,
+}
+
+impl KeyPipe {
+    /// A close-on-exec pipe with `key` written into it and its write end
+    /// closed, so the reader sees the key and then end of file.
+    fn new(key: &[u8]) -> Result<KeyPipe> {
+        use std::io::Write as _;
+        use std::os::fd::FromRawFd as _;
+        let mut fds = [0 as libc::c_int; 2];
+        // SAFETY: pipe2 writes two descriptors into the array we own.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            return Err(crate::error::GraderError::new(format!(
+                "cannot create the key pipe for a run: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        // SAFETY: both descriptors were just created and are owned here.
+        let (read, write) = unsafe {
+            (
+                std::os::fd::OwnedFd::from_raw_fd(fds[0]),
+                std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+            )
+        };
+        let mut w = File::from(write);
+        w.write_all(key)
+            .context(|| "cannot write a run's key into its pipe".to_string())?;
+        drop(w);
+        Ok(KeyPipe { read })
+    }
 }
 
 /// How the process ended.
@@ -77,7 +115,27 @@ pub fn supervise(launch: &Launch<'_>) -> Result<Supervised> {
         .context(|| format!("cannot create log file {}", launch.log.display()))?;
     let capture = Capture::new(file, launch.log_cap, &launch.test);
     let start = Instant::now();
-    let mut child = Command::new(&launch.program)
+    let pipe = launch.key.as_ref().map(|k| KeyPipe::new(k)).transpose()?;
+    let mut command = Command::new(&launch.program);
+    command.env_remove(testkit::seal::KEY_FD_VAR);
+    if let Some(p) = &pipe {
+        use std::os::fd::AsRawFd as _;
+        let fd = p.read.as_raw_fd();
+        command.env(testkit::seal::KEY_FD_VAR, fd.to_string());
+        // SAFETY: between fork and exec only async-signal-safe calls are
+        // allowed; fcntl is one. It clears close-on-exec on this one
+        // descriptor in the child, so the run inherits it and no other
+        // process the grader starts at the same time does.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    let mut child = command
         .args(&launch.args)
         // Backtraces through the tester's internals bury the failure; a
         // run gets one only when the launch asks (`--backtrace`).
@@ -91,6 +149,8 @@ pub fn supervise(launch: &Launch<'_>) -> Result<Supervised> {
         .process_group(0)
         .spawn()
         .context(|| format!("cannot start {}", launch.program.display()))?;
+    // The child has its copy of the key's read end; the grader needs none.
+    drop(pipe);
     let pid = child.id() as libc::pid_t;
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let mut readers = 0;

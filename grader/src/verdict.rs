@@ -1,17 +1,19 @@
-//! From how a run ended, what it printed and what it reported, to one of
-//! six verdicts. Passing takes more than exit status 0: libtest must have
-//! said so for this very test, so student code that calls
-//! `process::exit(0)` mid-test gets NO VERDICT, not a pass.
+//! From how a run ended, what it reported and what it printed, to one of
+//! six verdicts. Passing takes exit status 0 **and** an authentic report
+//! (see [`crate::reported`]) saying this test passed with this seed within
+//! every budget. What the process printed, libtest's lines included, is for
+//! people and for failure messages; it never makes a pass. Student code that
+//! calls `process::exit(0)` mid-test, or writes a report of its own, gets NO
+//! VERDICT.
 
 use std::fmt;
 use std::time::Duration;
 
-use serde::Serialize;
-use testkit::grade::TestSpec;
-use testkit::report::RunReport;
-
 use crate::budget;
 use crate::process::{Ending, Supervised, signal_name};
+use crate::reported::Reported;
+use serde::Serialize;
+use testkit::grade::TestSpec;
 
 /// The kind of verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, PartialOrd, Ord, Hash)]
@@ -27,7 +29,7 @@ pub enum VerdictKind {
     OutOfMemory,
     /// Killed by a signal it raised itself (abort, segfault).
     Crash,
-    /// Exited 0 without libtest's success lines for the test.
+    /// Exited 0 without an authentic report of the test's verdict.
     NoVerdict,
 }
 
@@ -75,11 +77,12 @@ const TESTKIT_TIMEOUT: &str = "exceeded its wall-clock limit";
 /// Judges one run; `None` when it was interrupted (no verdict to record).
 pub fn classify(
     sup: &Supervised,
-    report: Option<&RunReport>,
+    reported: &Reported,
     spec: &TestSpec,
     kill_after: Duration,
 ) -> Option<Verdict> {
     let scan = &sup.captured.scan;
+    let report = reported.authentic();
     let said = || {
         report
             .and_then(|r| r.failure.clone())
@@ -113,11 +116,17 @@ pub fn classify(
             Verdict::new(VerdictKind::Crash, m)
         }
         Ending::Exited(0) => {
-            if !(scan.saw_test_line && scan.saw_result_ok) {
+            if let Reported::Rejected(why) = reported {
                 Verdict::new(
                     VerdictKind::NoVerdict,
-                    "exited with status 0 but libtest never reported the test as passed \
-                     (did the code call std::process::exit?)",
+                    format!("exited with status 0 but its report was refused: {why}"),
+                )
+            } else if report.is_none() {
+                Verdict::new(
+                    VerdictKind::NoVerdict,
+                    "exited with status 0 but the test ended without testkit's verdict \
+                     (did the code call std::process::exit, or does the test not start \
+                     with testkit::begin!()?)",
                 )
             } else if let Some(r) = report.filter(|r| !r.passed) {
                 Verdict::new(
@@ -196,23 +205,70 @@ mod tests {
         }
     }
 
+    fn judge_with(ending: Ending, scan: Scan, reported: &Reported) -> Verdict {
+        classify(
+            &run(ending, scan),
+            reported,
+            &spec(),
+            Duration::from_secs(5),
+        )
+        .expect("not interrupted")
+    }
+
     fn judge(ending: Ending, scan: Scan) -> Verdict {
-        classify(&run(ending, scan), None, &spec(), Duration::from_secs(5))
-            .expect("not interrupted")
+        judge_with(ending, scan, &Reported::Missing)
+    }
+
+    fn authentic(passed: bool) -> Reported {
+        Reported::Authentic(testkit::report::RunReport {
+            test: "t".into(),
+            package: "lab0".into(),
+            seed: 1,
+            passed,
+            seconds: 0.3,
+            peers: 1,
+            rpcs: 1,
+            bytes: 1,
+            ops: 1,
+            heap_peak: None,
+            failure: (!passed).then(|| "wrong answer".into()),
+        })
     }
 
     #[test]
-    fn exit_zero_with_libtest_success_passes() {
-        assert_eq!(judge(Ending::Exited(0), ok_scan()).kind, VerdictKind::Pass);
+    fn exit_zero_with_an_authentic_passing_report_passes() {
+        let v = judge_with(Ending::Exited(0), Scan::default(), &authentic(true));
+        assert_eq!(
+            v.kind,
+            VerdictKind::Pass,
+            "libtest's lines are not needed: {v:?}"
+        );
     }
 
     #[test]
-    fn exit_zero_without_the_result_line_is_no_verdict() {
-        let scan = Scan {
-            saw_test_line: true,
-            ..Scan::default()
-        };
-        assert_eq!(judge(Ending::Exited(0), scan).kind, VerdictKind::NoVerdict);
+    fn libtest_success_lines_without_a_report_are_no_verdict() {
+        let v = judge(Ending::Exited(0), ok_scan());
+        assert_eq!(v.kind, VerdictKind::NoVerdict);
+        assert!(
+            v.message
+                .unwrap_or_default()
+                .contains("without testkit's verdict")
+        );
+    }
+
+    #[test]
+    fn a_refused_report_is_no_verdict_saying_why() {
+        let refused = Reported::Rejected("the tag is wrong".into());
+        let v = judge_with(Ending::Exited(0), ok_scan(), &refused);
+        assert_eq!(v.kind, VerdictKind::NoVerdict);
+        assert!(v.message.unwrap_or_default().contains("the tag is wrong"));
+    }
+
+    #[test]
+    fn an_authentic_failing_report_fails_even_with_exit_zero() {
+        let v = judge_with(Ending::Exited(0), ok_scan(), &authentic(false));
+        assert_eq!(v.kind, VerdictKind::Fail);
+        assert_eq!(v.message.as_deref(), Some("wrong answer"));
     }
 
     #[test]
@@ -250,7 +306,7 @@ mod tests {
     fn interrupted_runs_have_no_verdict_to_record() {
         let r = classify(
             &run(Ending::Interrupted, Scan::default()),
-            None,
+            &Reported::Missing,
             &spec(),
             Duration::from_secs(5),
         );

@@ -97,12 +97,12 @@ fn no_command_grades_every_lab_once() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("TOTAL 14.0/22"),
-        "4 + 8 + 2 of 4 + 8 + 10 points:\n{stdout}"
+        stdout.contains("TOTAL 14.0/27"),
+        "4 + 8 + 2 of 4 + 8 + 15 points:\n{stdout}"
     );
     assert!(
-        stdout.contains("13 runs in"),
-        "one pass of 13 tests:\n{stdout}"
+        stdout.contains("18 runs in"),
+        "one pass of 18 tests:\n{stdout}"
     );
 }
 

@@ -159,7 +159,7 @@ fn every_run_records_its_peak_rss() {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    assert_eq!(runs.len(), 10, "expected one run per fixture test");
+    assert_eq!(runs.len(), 15, "expected one run per fixture test");
     for run in runs {
         assert!(
             run["peak_rss_bytes"].as_u64().unwrap_or(0) > 0,
@@ -191,6 +191,29 @@ fn flooding_stdout_is_capped_and_still_judged() {
 #[test]
 fn exiting_zero_early_is_no_verdict() {
     assert_verdict("exits_early", "NO_VERDICT", "process::exit");
+}
+
+/// Forgeries from inside the test process (tests/forgeries.rs of the
+/// fixture): none passes, and each says why.
+#[test]
+fn forged_verdicts_are_no_verdict_naming_the_forgery() {
+    assert_verdict(
+        "forges_libtest_lines",
+        "NO_VERDICT",
+        "ended without testkit's verdict",
+    );
+    assert_verdict(
+        "forges_an_untagged_report",
+        "NO_VERDICT",
+        "carries no authentication tag",
+    );
+    assert_verdict("forges_a_guessed_tag", "NO_VERDICT", "tag is wrong");
+    assert_verdict(
+        "steals_the_key_and_tags_a_report",
+        "NO_VERDICT",
+        "tag is wrong",
+    );
+    assert_verdict("writes_a_second_report", "NO_VERDICT", "holds 2 lines");
 }
 
 #[test]
@@ -233,7 +256,7 @@ fn table_shows_counts_times_and_points() {
     );
     assert!(row.contains("57"), "max rpcs missing: {row}");
     assert!(
-        out.contains("part V (verdicts): 2.0/10"),
+        out.contains("part V (verdicts): 2.0/15"),
         "part score missing:\n{out}"
     );
 }
@@ -272,7 +295,7 @@ fn gradescope_export_has_the_required_fields_and_adds_up() {
     let score = g["score"].as_f64().unwrap_or(-1.0);
     assert!(g["execution_time"].is_u64(), "execution_time: {g}");
     let tests = g["tests"].as_array().cloned().unwrap_or_default();
-    assert_eq!(tests.len(), 10, "one entry per test expected: {g}");
+    assert_eq!(tests.len(), 15, "one entry per test expected: {g}");
     let mut sum = 0.0;
     for t in &tests {
         for field in [
@@ -362,10 +385,10 @@ fn junit_export_is_well_formed_with_counts_matching_cases() {
     let count = |n: &str| elements.iter().filter(|e| *e == n).count();
     assert_eq!(count("testsuites"), 1);
     assert_eq!(count("testsuite"), 1);
-    assert_eq!(count("testcase"), 10, "one case per run");
+    assert_eq!(count("testcase"), 15, "one case per run");
     assert_eq!(
         count("failure"),
-        4,
+        9,
         "FAIL and NO VERDICT are failures:\n{xml}"
     );
     assert_eq!(
@@ -373,7 +396,7 @@ fn junit_export_is_well_formed_with_counts_matching_cases() {
         4,
         "TIMEOUT, OOM and CRASH are errors:\n{xml}"
     );
-    for attr in ["tests=\"10\"", "failures=\"4\"", "errors=\"4\""] {
+    for attr in ["tests=\"15\"", "failures=\"9\"", "errors=\"4\""] {
         assert!(xml.contains(attr), "testsuites lacks {attr}");
     }
     assert!(xml.contains("<testcase name=\"passes #0 seed "), "{xml}");
@@ -388,6 +411,6 @@ fn csv_export_has_one_row_with_a_column_per_test() {
     let row: Vec<&str> = lines[1].split(',').collect();
     assert_eq!(header.len(), row.len(), "ragged CSV:\n{csv}");
     assert_eq!(&header[..3], &["submission", "score", "max_score"]);
-    assert_eq!(header.len(), 7 + 10, "7 fixed columns + 10 tests:\n{csv}");
+    assert_eq!(header.len(), 7 + 15, "7 fixed columns + 15 tests:\n{csv}");
     assert_eq!(row[1], "2.00", "score column:\n{csv}");
 }

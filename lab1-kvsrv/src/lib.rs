@@ -21,6 +21,9 @@
 //! (`lab.student_files`).
 
 #![warn(missing_docs)]
+// The code policy refuses `unsafe` in student files; the compiler enforces
+// it on whatever their macros expand to.
+#![forbid(unsafe_code)]
 
 // Part A: the student's files.
 #[cfg(not(feature = "reference"))]

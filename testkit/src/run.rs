@@ -111,6 +111,9 @@ struct Shared {
     /// limit), before the panic machinery printed anything.
     heap_at_failure: OnceLock<Option<u64>>,
     reported: AtomicBool,
+    /// The grader's key for this run's report, taken before the test's body
+    /// runs (see [`crate::seal`]).
+    key: Option<crate::seal::Key>,
 }
 
 impl Shared {
@@ -213,6 +216,7 @@ impl Run {
             failure: Mutex::new(None),
             heap_at_failure: OnceLock::new(),
             reported: AtomicBool::new(false),
+            key: crate::seal::take_key(),
         });
         println!("Test {} (seed {seed}) ...", shared.test);
         let (tx, rx) = mpsc::channel();
@@ -419,7 +423,7 @@ fn finish(shared: &Shared, passed: bool, output: Output) {
         heap_peak,
         failure: failure.clone(),
     };
-    report.append_to_env_file();
+    report.append_to_env_file(shared.key.as_ref());
     let summary = report.summary();
     let failed = (!passed).then(|| {
         format!(
