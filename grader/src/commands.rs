@@ -337,11 +337,56 @@ fn run_tree(
             elapsed: started.elapsed(),
         });
     }
-    let selections = runnable.as_slice();
-    let (tests, warnings) = plan::plan(ws, selections, req.tests, &binaries)?;
-    for w in warnings {
-        eprintln!("warning: {w}");
+    // Plan lab by lab: a lab whose tests cannot be matched (a submission
+    // that broke the test binaries) gets its own problem, not the batch's.
+    let mut tests = Vec::new();
+    let mut runnable = runnable;
+    let mut unplannable = Vec::new();
+    // With `--test` names the selection is planned as one (a name belongs
+    // to one of the labs); otherwise lab by lab.
+    let groups: Vec<Vec<Selection>> = if req.tests.is_empty() {
+        runnable.iter().map(|s| vec![s.clone()]).collect()
+    } else {
+        vec![runnable.clone()]
+    };
+    for group in &groups {
+        let sel = &group[0];
+        match plan::plan(ws, group, req.tests, &binaries) {
+            Ok((t, warnings)) => {
+                for w in warnings {
+                    eprintln!("warning: {w}");
+                }
+                tests.extend(t);
+            }
+            Err(e) if !tree.whole_workspace && req.tests.is_empty() => {
+                println!("{name}: {}: {e}", ws.labs[sel.lab].package);
+                problems.insert(sel.lab, format!("the tests cannot be run: {e}"));
+                unplannable.push(sel.clone());
+            }
+            Err(e) => return Err(e),
+        }
     }
+    if !unplannable.is_empty() {
+        runnable.retain(|s| !problems.contains_key(&s.lab));
+        let mut more = zero_scores(ws, &unplannable, req.opts);
+        for score in &mut more {
+            if let Ok(i) = ws.find_lab(&score.lab) {
+                score.problem = problems.get(&i).cloned();
+            }
+        }
+        broken_scores.extend(more);
+    }
+    if runnable.is_empty() {
+        return Ok(Graded {
+            name: name.to_owned(),
+            on_reference: tree.on_reference.clone(),
+            records: Vec::new(),
+            summaries: Vec::new(),
+            scores: if req.score { broken_scores } else { Vec::new() },
+            elapsed: started.elapsed(),
+        });
+    }
+    let selections = runnable.as_slice();
     let cfg = EngineConfig {
         jobs: req.opts.jobs.max(1),
         out_dir: out_dir.to_path_buf(),

@@ -20,6 +20,9 @@ const UNSAFE: &str = "pub fn answer() -> u64 { unsafe { std::hint::unreachable_u
 const READS_THE_REFERENCE: &str =
     "#[path = \"reference/answer.rs\"]\nmod inner;\npub use inner::{answer, double};\n";
 const MACRO_SMUGGLED: &str = "macro_rules! leave { () => { std::process::exit(0) } }\npub fn answer() -> u64 { leave!() }\npub fn double(x: u64) -> u64 { 2 * x }\n";
+/// A wrong answer with unit tests named like the lab's own: the pristine
+/// integration tests must still be the ones that run, and the batch must go on.
+const SHADOWS_THE_TESTS: &str = "pub fn answer() -> u64 { 41 }\npub fn double(x: u64) -> u64 { 2 * x }\n#[cfg(test)]\nmod t {\n    #[test]\n    fn answer_is_42() {}\n    #[test]\n    fn double_doubles() {}\n}\n";
 const INCLUDES_THE_REFERENCE: &str =
     "include!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/src/reference/answer.rs\"));\n";
 
@@ -61,6 +64,10 @@ fn tampering_is_refused_by_the_policy_and_honesty_scores_full_marks() {
     for (name, text, _) in cases {
         write(&subs.join(name).join("lab8-answer/src/answer.rs"), text);
     }
+    write(
+        &subs.join("shadows").join("lab8-answer/src/answer.rs"),
+        SHADOWS_THE_TESTS,
+    );
     let json = scratch.join("grades.json");
     let out = common::grader()
         .arg("--workspace")
@@ -70,10 +77,24 @@ fn tampering_is_refused_by_the_policy_and_honesty_scores_full_marks() {
         .arg("--json")
         .arg(&json)
         .args(cases.iter().map(|(n, _, _)| subs.join(n)))
+        .arg(subs.join("shadows"))
         .output()
         .unwrap_or_else(|e| panic!("cannot start the grader: {e}"));
     let (stdout, stderr) = common::texts(&out);
     let v = common::read_json(&json);
+    let shadows = v["submissions"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["name"] == "shadows"))
+        .unwrap_or_else(|| panic!("the batch stopped before `shadows`:\n{stdout}\n{stderr}"));
+    assert_eq!(
+        shadows["score"], 0.0,
+        "its own unit tests must not count:\n{stdout}"
+    );
+    assert_eq!(
+        shadows["runs"].as_array().map(Vec::len),
+        Some(2),
+        "the pristine tests ran:\n{stdout}"
+    );
     for (name, _, refusal) in cases {
         let s = v["submissions"]
             .as_array()
