@@ -8,7 +8,7 @@
 // The memory tests count every heap byte the process holds.
 testkit::install_counting_allocator!();
 
-use lab1_kvsrv::tester::{Net, memory, workload};
+use lab1_kvsrv::tester::{Net, memory, reach, workload};
 
 #[test]
 fn a_one_client_reliable() {
@@ -62,4 +62,10 @@ fn a_mem_many_clients_get_leave_nothing() {
 fn a_mem_many_appends_keep_last_reply_only() {
     let run = testkit::begin!();
     memory::many_appends(&run);
+}
+
+#[test]
+fn a_unreachable_server_blocks_the_clerk() {
+    let run = testkit::begin!();
+    reach::unreachable_server_blocks_the_clerk(&run);
 }

@@ -63,6 +63,7 @@ pub fn linearizability<M: Model>(
 /// is the run's own peak ([`Run::heap_peak`]), the one its report gives and
 /// the grader compares with the same budget.
 pub fn assert_budgets(run: &Run, net: &Network) {
+    assert_network_used(run, net);
     let Some(spec) = run.spec() else { return };
     if let Some(max) = spec.max_rpcs {
         let used = net.total_rpcs();
@@ -101,6 +102,22 @@ pub fn assert_budgets(run: &Run, net: &Network) {
             run.seed()
         );
     }
+}
+
+/// Fails the test if fewer RPCs entered the network than clerk operations
+/// completed: every operation has to reach the server at least once, so a
+/// clerk that answers from memory it shares with the server (or with other
+/// clerks) is caught however right its answers are.
+pub fn assert_network_used(run: &Run, net: &Network) {
+    let (ops, rpcs) = (run.ops(), net.total_rpcs());
+    assert!(
+        rpcs >= ops,
+        "{ops} clerk operations completed but only {rpcs} RPCs entered the network: some \
+         operations never reached a server. A clerk must send every operation to the server \
+         through its end (and retry until a reply comes), never answer it from memory of its \
+         own or shared with the server (seed {})",
+        run.seed()
+    );
 }
 
 /// The whole number `key` from the test's `limits` in `grade.toml`.

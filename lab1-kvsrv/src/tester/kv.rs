@@ -33,6 +33,13 @@ impl KvTester {
         Clerk::new(self.rig.make_end())
     }
 
+    /// A new clerk with an end of its own, and the end's name, so a test
+    /// can cut this clerk off from the server.
+    pub fn make_clerk_with_end(&self) -> (Clerk, String) {
+        let (end, name) = self.rig.make_named_end();
+        (Clerk::new(end), name)
+    }
+
     /// The network (for its counters and fault knobs).
     pub fn network(&self) -> &Network {
         self.rig.network()

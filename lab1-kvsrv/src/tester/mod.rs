@@ -9,6 +9,7 @@
 //! - [`record`]: clerks that record a history for the linearizability check;
 //! - [`checks`]: linearizability, budgets, and reading limits from `grade.toml`;
 //! - [`memory`]: exact heap growth, and Part A's memory scenarios;
+//! - [`reach`]: operations must reach the server through the network;
 //! - [`Violation`]: how client threads report a broken rule to the test.
 //!
 //! Every random choice the harness makes comes from the run's seed.
@@ -19,6 +20,7 @@ pub mod checks;
 mod grade_consistency;
 mod kv;
 pub mod memory;
+pub mod reach;
 pub mod record;
 mod rig;
 pub mod versioned;

@@ -45,12 +45,18 @@ impl Rig {
 
     /// A new end, connected to the server and enabled.
     pub(crate) fn make_end(&self) -> ClientEnd {
+        self.make_named_end().0
+    }
+
+    /// A new end, connected to the server and enabled, with its name (to
+    /// disable it later).
+    pub(crate) fn make_named_end(&self) -> (ClientEnd, String) {
         let n = self.ends_made.fetch_add(1, Ordering::Relaxed);
         let name = format!("clerk-{n}");
         let end = self.net.make_end(name.as_str());
         self.net.connect(&name, self.server);
         self.net.enable(&name, true);
-        end
+        (end, name)
     }
 
     pub(crate) fn network(&self) -> &Network {
