@@ -321,22 +321,7 @@ fn run_tree(
         .filter(|s| problems.contains_key(&s.lab))
         .cloned()
         .collect();
-    let mut broken_scores = zero_scores(ws, &broken, req.opts);
-    for score in &mut broken_scores {
-        if let Ok(i) = ws.find_lab(&score.lab) {
-            score.problem = problems.get(&i).cloned();
-        }
-    }
-    if runnable.is_empty() {
-        return Ok(Graded {
-            name: name.to_owned(),
-            on_reference: tree.on_reference.clone(),
-            records: Vec::new(),
-            summaries: Vec::new(),
-            scores: if req.score { broken_scores } else { Vec::new() },
-            elapsed: started.elapsed(),
-        });
-    }
+    let mut broken_scores = problem_scores(ws, &broken, req.opts, &problems);
     // Plan lab by lab: a lab whose tests cannot be matched (a submission
     // that broke the test binaries) gets its own problem, not the batch's.
     let mut tests = Vec::new();
@@ -368,13 +353,7 @@ fn run_tree(
     }
     if !unplannable.is_empty() {
         runnable.retain(|s| !problems.contains_key(&s.lab));
-        let mut more = zero_scores(ws, &unplannable, req.opts);
-        for score in &mut more {
-            if let Ok(i) = ws.find_lab(&score.lab) {
-                score.problem = problems.get(&i).cloned();
-            }
-        }
-        broken_scores.extend(more);
+        broken_scores.extend(problem_scores(ws, &unplannable, req.opts, &problems));
     }
     if runnable.is_empty() {
         return Ok(Graded {
@@ -510,6 +489,22 @@ fn score_runs(
             score::score_lab(&lab.grade, policy_of(ws, i, opts), &counts)
         })
         .collect()
+}
+
+/// Zero scores for labs that could not run, each carrying its problem.
+fn problem_scores(
+    ws: &Workspace,
+    selections: &[Selection],
+    opts: &RunOpts,
+    problems: &BTreeMap<usize, String>,
+) -> Vec<LabScore> {
+    let mut scores = zero_scores(ws, selections, opts);
+    for score in &mut scores {
+        if let Ok(i) = ws.find_lab(&score.lab) {
+            score.problem = problems.get(&i).cloned();
+        }
+    }
+    scores
 }
 
 /// Scores for a tree that could not run: every selected test failed once.

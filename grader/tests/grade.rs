@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::sync::OnceLock;
 
 use serde_json::Value;
@@ -20,12 +19,7 @@ struct Graded {
     csv: String,
 }
 
-fn write(path: &Path, text: &str) {
-    if let Some(d) = path.parent() {
-        std::fs::create_dir_all(d).unwrap_or_else(|e| panic!("mkdir {}: {e}", d.display()));
-    }
-    std::fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-}
+use common::write;
 
 fn graded() -> &'static Graded {
     static G: OnceLock<Graded> = OnceLock::new();

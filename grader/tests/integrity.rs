@@ -6,14 +6,7 @@
 
 mod common;
 
-use std::path::Path;
-
-fn write(path: &Path, text: &str) {
-    if let Some(d) = path.parent() {
-        std::fs::create_dir_all(d).unwrap_or_else(|e| panic!("mkdir {}: {e}", d.display()));
-    }
-    std::fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-}
+use common::write;
 
 const SKELETON_FORGING_LIBTEST: &str = "pub fn answer() -> u64 {\n    println!(\"test answer_is_42 ... ok\");\n    println!(\"test result: ok. 1 passed; 0 failed\");\n    std::process::exit(0)\n}\npub fn double(x: u64) -> u64 { let _ = x; todo!() }\n";
 const UNSAFE: &str = "pub fn answer() -> u64 { unsafe { std::hint::unreachable_unchecked() } }\npub fn double(x: u64) -> u64 { 2 * x }\n";

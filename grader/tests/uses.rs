@@ -17,12 +17,7 @@ const LAB7_RIGHT: &str =
 const LAB7_HARDCODED: &str = "pub fn twice_the_answer() -> u64 { 84 }\n";
 const LAB7_BROKEN: &str = "pub fn twice_the_answer() -> u64 { 84 \n";
 
-fn write(path: &Path, text: &str) {
-    if let Some(d) = path.parent() {
-        std::fs::create_dir_all(d).unwrap_or_else(|e| panic!("mkdir {}: {e}", d.display()));
-    }
-    std::fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-}
+use common::write;
 
 /// A submission folder with the given lab-8 and lab-7 files (None: absent).
 fn submission(root: &Path, name: &str, lab8: Option<&str>, lab7: Option<&str>) -> PathBuf {
