@@ -1,19 +1,12 @@
 //! `check`: the verdict on a whole history, and the evidence behind it.
 
 use std::fmt;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::history::{History, Operation};
 use crate::model::Model;
-use crate::search::{Limits, Order, Outcome, PathStep, Search};
-
-/// Below this many operations in all, the parts of a history are checked on
-/// the calling thread: the whole check then usually takes microseconds, less
-/// than starting a thread.
-const PARALLEL_MIN_OPS: usize = 1000;
+use crate::scheduler;
+use crate::search::{BOTH_ORDERS, Outcome, PathStep};
 
 /// The verdict on a history.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,9 +121,9 @@ pub struct LinearizedOp {
 /// Checks whether `history` is linearizable with respect to `model`, giving
 /// up after `timeout` (`Duration::MAX` for never).
 ///
-/// Each part of [`Model::partition`] is checked on its own; large histories
-/// are checked on all available cores, and the check stops as soon as one
-/// part fails.
+/// Each part of [`Model::partition`] is checked on its own, all parts at
+/// once (taking turns; on all available cores for large histories), and the
+/// check stops as soon as one part fails.
 ///
 /// ```
 /// use std::time::Duration;
@@ -160,6 +153,8 @@ pub(crate) struct Detailed {
     pub(crate) result: CheckResult,
     /// Per part (in partition order): its linearization, when found.
     pub(crate) witness: Vec<(usize, Vec<LinearizedOp>)>,
+    /// Per part, in partition order: what its check took.
+    pub(crate) stats: Vec<PartStats>,
 }
 
 pub(crate) fn run<M: Model>(
@@ -170,96 +165,110 @@ pub(crate) fn run<M: Model>(
 ) -> Detailed {
     let parts = model.partition(history);
     validate_partition(&parts, history.len());
-
-    // Biggest parts first, so the slowest one starts early.
-    let mut order: Vec<usize> = (0..parts.len()).collect();
-    order.sort_by_key(|&p| std::cmp::Reverse(parts[p].len()));
-
-    let failed = AtomicBool::new(false);
-    let limits = Limits {
-        deadline: Instant::now().checked_add(timeout),
-        stop: &failed,
-    };
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, Outcome)>> = Mutex::new(Vec::new());
-    let worker = || {
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            if i >= order.len() || failed.load(Ordering::Relaxed) {
-                break;
-            }
-            let p = order[i];
-            let ops: Vec<&Operation<M::Input, M::Output>> =
-                parts[p].iter().map(|&i| &history[i]).collect();
-            let outcome = check_part(model, &ops, &limits, want_witness);
-            if matches!(outcome, Outcome::Illegal { .. }) {
-                failed.store(true, Ordering::Relaxed);
-            }
-            // A poisoned lock only means another worker panicked; the
-            // panic is propagated by the scope below.
-            if let Ok(mut results) = results.lock() {
-                results.push((p, outcome));
-            }
-        }
-    };
-
-    let cores = thread::available_parallelism().map_or(1, |n| n.get());
-    let workers = cores.min(parts.len());
-    if workers < 2 || history.len() < PARALLEL_MIN_OPS {
-        worker();
-    } else {
-        thread::scope(|scope| {
-            for _ in 1..workers {
-                scope.spawn(worker);
-            }
-            worker();
-        });
+    let mut results =
+        scheduler::check_parts(model, history, &parts, timeout, &BOTH_ORDERS, want_witness);
+    results.sort_by_key(|r| r.part);
+    // A part taken over by another worker may, rarely, end on both.
+    results.dedup_by_key(|r| r.part);
+    let mut stats: Vec<PartStats> = parts
+        .iter()
+        .enumerate()
+        .map(|(p, part)| PartStats {
+            partition: p,
+            name: model.describe_partition(history, part),
+            ops: part.len(),
+            status: PartStatus::Unfinished,
+            elapsed: Duration::ZERO,
+            nodes: 0,
+            memo_hits: 0,
+            states: 0,
+        })
+        .collect();
+    for r in &results {
+        let part = &mut stats[r.part];
+        part.status = match r.outcome {
+            Outcome::Linearizable(_) => PartStatus::Linearizable,
+            Outcome::Illegal { .. } => PartStatus::NotLinearizable,
+            Outcome::TimedOut => PartStatus::TimedOut,
+            Outcome::Stopped => PartStatus::Unfinished,
+        };
+        part.elapsed = r.elapsed;
+        part.nodes = r.stats.placed;
+        part.memo_hits = r.stats.memo_hits;
+        part.states = r.stats.states;
     }
-
-    let mut outcomes = results.into_inner().unwrap_or_else(|e| e.into_inner());
-    outcomes.sort_by_key(|(p, _)| *p);
-    summarize(model, history, &parts, outcomes)
+    let outcomes = results.into_iter().map(|r| (r.part, r.outcome)).collect();
+    let mut detailed = summarize(model, history, &parts, outcomes);
+    detailed.stats = stats;
+    detailed
 }
 
-/// Steps a part's search spends in earliest-call-first order before
-/// starting over in latest-call-first order.
-const FIRST_ORDER_STEPS: u64 = 1 << 13;
-
-/// Searches one part. Which candidate the search tries first never changes
-/// the verdict, but on a linearizable history one order can need a hundred
-/// times the work of the other. On the reference histories, small ones are
-/// often quickest earliest-call-first (Wing and Gong's order), while the
-/// hard ones, Jepsen logs and key/value histories alike, mostly need far
-/// less work latest-call-first. So a part gets a short try in the first
-/// order, then starts over in the second.
-fn check_part<M: Model>(
-    model: &M,
-    ops: &[&Operation<M::Input, M::Output>],
-    limits: &Limits<'_>,
-    want_witness: bool,
-) -> Outcome {
-    check_part_with(model, ops, limits, want_witness, FIRST_ORDER_STEPS)
+/// How the check of one part ended (see [`PartStats`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartStatus {
+    /// The part is linearizable.
+    Linearizable,
+    /// The part is not linearizable.
+    NotLinearizable,
+    /// The check ran out of time on this part.
+    TimedOut,
+    /// The part was never finished (or never started) because another part
+    /// failed first.
+    Unfinished,
 }
 
-/// [`check_part`] with the first order's budget given.
-fn check_part_with<M: Model>(
+/// What checking one part of a history took, from
+/// [`check_with_stats`]: where the time of a slow check went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartStats {
+    /// The part's position in [`Model::partition`]'s list.
+    pub partition: usize,
+    /// The part's name from [`Model::describe_partition`] (may be empty).
+    pub name: String,
+    /// The number of operations in the part.
+    pub ops: usize,
+    /// How its check ended.
+    pub status: PartStatus,
+    /// Wall-clock time from the start of the part's search to its end. Parts
+    /// are searched at the same time, taking turns, so this includes turns
+    /// given to other parts.
+    pub elapsed: Duration,
+    /// Search nodes entered: partial linearizations extended by one
+    /// operation to a `(set, state)` pair not known to fail.
+    pub nodes: u64,
+    /// Times a partial linearization reached a `(set, state)` pair already
+    /// known to fail, and was cut there.
+    pub memo_hits: u64,
+    /// Distinct model states met.
+    pub states: u64,
+}
+
+/// [`check`], plus what each part's check took, in partition order. Use it
+/// to find the part (key) a slow check spends its time on; the `labcheck`
+/// command prints it with `--stats`.
+///
+/// ```
+/// use std::time::Duration;
+/// use labcheck::models::{Kv, KvInput, KvOutput};
+/// use labcheck::{History, Operation, PartStatus, check_with_stats};
+///
+/// let history: History<KvInput, KvOutput> = vec![
+///     Operation::completed(0, KvInput::put("x", "1"), KvOutput::Ok, 0, 10),
+///     Operation::completed(1, KvInput::get("y"), KvOutput::value(""), 5, 30),
+/// ]
+/// .into();
+/// let (result, parts) = check_with_stats(&Kv, &history, Duration::from_secs(5));
+/// assert!(result.is_linearizable());
+/// assert_eq!(parts.len(), 2);
+/// assert!(parts.iter().all(|p| p.status == PartStatus::Linearizable));
+/// ```
+pub fn check_with_stats<M: Model>(
     model: &M,
-    ops: &[&Operation<M::Input, M::Output>],
-    limits: &Limits<'_>,
-    want_witness: bool,
-    first_order_steps: u64,
-) -> Outcome {
-    let mut first = Search::new(model, ops, Order::EarliestCallFirst);
-    if let Some(outcome) = first.run(limits, Some(first_order_steps), want_witness) {
-        return outcome;
-    }
-    drop(first);
-    let mut second = Search::new(model, ops, Order::LatestCallFirst);
-    loop {
-        if let Some(outcome) = second.run(limits, None, want_witness) {
-            return outcome;
-        }
-    }
+    history: &History<M::Input, M::Output>,
+    timeout: Duration,
+) -> (CheckResult, Vec<PartStats>) {
+    let detailed = run(model, history.ops(), timeout, false);
+    (detailed.result, detailed.stats)
 }
 
 fn summarize<M: Model>(
@@ -315,7 +324,11 @@ fn summarize<M: Model>(
     } else {
         CheckResult::Linearizable
     };
-    Detailed { result, witness }
+    Detailed {
+        result,
+        witness,
+        stats: Vec::new(),
+    }
 }
 
 /// Panics with a clear message when a model's partition is not a partition:
@@ -344,6 +357,8 @@ fn validate_partition(parts: &[Vec<usize>], len: usize) {
 mod tests {
     use super::*;
     use crate::models::{Register, RegisterInput, RegisterOutput};
+    use crate::search::{Limits, Order, Search};
+    use std::sync::atomic::AtomicBool;
 
     /// splitmix64, for reproducible random histories.
     fn next(seed: &mut u64) -> u64 {
@@ -412,18 +427,36 @@ mod tests {
         ops
     }
 
-    fn verdict(ops: &[Operation<RegisterInput, RegisterOutput>], order: Order) -> bool {
+    /// The verdict of a search in `orders` taking turns of `turn` steps,
+    /// and the length of the prefix it reports when it fails.
+    fn verdict(
+        ops: &[Operation<RegisterInput, RegisterOutput>],
+        orders: &[Order],
+        turn: u32,
+    ) -> (bool, usize) {
+        verdict_interning(ops, orders, turn, usize::MAX)
+    }
+
+    /// [`verdict`] interning only the first `intern` distinct states.
+    fn verdict_interning(
+        ops: &[Operation<RegisterInput, RegisterOutput>],
+        orders: &[Order],
+        turn: u32,
+        intern: usize,
+    ) -> (bool, usize) {
         let refs: Vec<&Operation<RegisterInput, RegisterOutput>> = ops.iter().collect();
         let stop = AtomicBool::new(false);
         let limits = Limits {
             deadline: None,
             stop: &stop,
         };
-        let mut search = Search::new(&Register, &refs, order);
+        let mut search = Search::new(&Register, &refs, orders)
+            .with_turn_steps(turn)
+            .with_intern_limit(intern);
         loop {
-            match search.run(&limits, None, false) {
-                Some(Outcome::Linearizable(_)) => return true,
-                Some(Outcome::Illegal { .. }) => return false,
+            match search.run(&limits, Some(1000), false) {
+                Some(Outcome::Linearizable(_)) => return (true, ops.len()),
+                Some(Outcome::Illegal { prefix, .. }) => return (false, prefix.len()),
                 Some(_) => panic!("an unlimited search cannot time out or stop"),
                 None => {}
             }
@@ -437,13 +470,13 @@ mod tests {
         for case in 0..400 {
             let start = seed;
             let ops = register_history(&mut seed, 5 + case % 30, case % 2 == 1);
-            let earliest = verdict(&ops, Order::EarliestCallFirst);
-            let latest = verdict(&ops, Order::LatestCallFirst);
+            let earliest = verdict(&ops, &[Order::EarliestCallFirst], 1);
+            let latest = verdict(&ops, &[Order::LatestCallFirst], 1);
             assert_eq!(
                 earliest, latest,
                 "orders disagree on case {case} (seed {start:#x}): {ops:?}"
             );
-            if earliest { yes += 1 } else { no += 1 }
+            if earliest.0 { yes += 1 } else { no += 1 }
         }
         assert!(
             yes > 50 && no > 50,
@@ -452,24 +485,44 @@ mod tests {
     }
 
     #[test]
-    fn starting_over_in_the_second_order_keeps_the_verdict() {
+    fn orders_taking_turns_keep_the_verdict_and_the_longest_prefix() {
+        // The orders share the table of failed nodes; however finely they
+        // interleave, what one skips the other has proved, so the verdict
+        // and the length of the longest prefix stay those of one order.
         let mut seed = 0x5eed_u64;
-        for case in 0..200 {
-            let ops = register_history(&mut seed, 5 + case % 25, case % 2 == 1);
-            let refs: Vec<&Operation<RegisterInput, RegisterOutput>> = ops.iter().collect();
-            let stop = AtomicBool::new(false);
-            let limits = Limits {
-                deadline: None,
-                stop: &stop,
-            };
-            let expected = verdict(&ops, Order::EarliestCallFirst);
-            // A first-order budget of one step: the second order decides.
-            let outcome = check_part_with(&Register, &refs, &limits, false, 1);
-            assert_eq!(
-                matches!(outcome, Outcome::Linearizable(_)),
-                expected,
-                "case {case}: {ops:?}"
-            );
+        let mut failing = 0;
+        for case in 0..300 {
+            let start = seed;
+            let ops = register_history(&mut seed, 5 + case % 35, case % 2 == 1);
+            let alone = verdict(&ops, &[Order::EarliestCallFirst], 1);
+            for turn in [1, 2, 3, 7, 64] {
+                assert_eq!(
+                    verdict(&ops, &BOTH_ORDERS, turn),
+                    alone,
+                    "case {case} (seed {start:#x}), turns of {turn}: {ops:?}"
+                );
+            }
+            failing += usize::from(!alone.0);
+        }
+        assert!(failing > 50, "only {failing} failing cases");
+    }
+
+    #[test]
+    fn states_past_the_interning_limit_keep_the_verdict_and_the_longest_prefix() {
+        // Past the limit, equal states get different ids; the table of
+        // failed nodes must still match them by value.
+        let mut seed = 0x1d_u64;
+        for case in 0..300 {
+            let start = seed;
+            let ops = register_history(&mut seed, 5 + case % 35, case % 2 == 1);
+            let interned = verdict(&ops, &BOTH_ORDERS, 5);
+            for limit in [1, 2, 3] {
+                assert_eq!(
+                    verdict_interning(&ops, &BOTH_ORDERS, 5, limit),
+                    interned,
+                    "case {case} (seed {start:#x}), {limit} interned: {ops:?}"
+                );
+            }
         }
     }
 

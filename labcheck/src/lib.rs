@@ -44,11 +44,15 @@ pub mod html;
 mod model;
 pub mod models;
 mod recorder;
+mod scheduler;
 mod search;
 
 use std::time::Duration;
 
-pub use checker::{CheckResult, Evidence, LinearizedOp, PartitionFailure, check};
+pub use checker::{
+    CheckResult, Evidence, LinearizedOp, PartStats, PartStatus, PartitionFailure, check,
+    check_with_stats,
+};
 pub use formats::ParseError;
 pub use history::{ClientId, History, Operation};
 pub use model::{Model, partition_by};

@@ -159,6 +159,38 @@ fn jepsen_log_is_detected_and_checked() {
 }
 
 #[test]
+fn stats_name_the_slowest_parts_with_their_figures() {
+    // A bigkey file: a big linearizable key and a small failing one.
+    let file = support::porcupine_data::hard_data_dir().join("kv/bigkey_01.txt");
+    let out = labcheck(&["check", path_str(&file), "--model", "kv", "--stats"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let header = stdout
+        .lines()
+        .position(|l| l.starts_with("  stats: 5 of 5 part(s), slowest first"))
+        .unwrap_or_else(|| panic!("no stats header in {stdout}"));
+    let parts: Vec<&str> = stdout.lines().skip(header + 1).collect();
+    assert_eq!(parts.len(), 5, "{stdout}");
+    for line in &parts {
+        assert!(line.starts_with("  key \""), "{line}");
+        for field in [" ops, ", " ms, ", " nodes, ", " memo hits, ", " states"] {
+            assert!(line.contains(field), "{line:?} lacks {field:?}");
+        }
+    }
+    assert_eq!(
+        parts
+            .iter()
+            .filter(|l| l.contains("NOT linearizable"))
+            .count(),
+        1,
+        "{stdout}"
+    );
+    // Without --stats, no such lines.
+    let plain = labcheck(&["check", path_str(&file), "--model", "kv"]);
+    assert!(!text(&plain.stdout).contains("stats:"));
+}
+
+#[test]
 fn empty_history_exits_2_naming_the_file_and_what_to_do() {
     let dir = temp_dir();
     let cases = [

@@ -1,15 +1,33 @@
-//! Verdict parity with Porcupine on its own reference histories: every row
-//! of `expected.tsv` must get the verdict Porcupine's tests assert.
+//! Verdict parity with Porcupine: on its own reference histories, every row
+//! of `expected.tsv` must get the verdict Porcupine's tests assert; on the
+//! hard histories (`testdata/porcupine-hard`), the verdict Porcupine gave.
 
 mod support;
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use labcheck::CheckResult;
-use support::porcupine_data::{check_row, data_dir, expected_rows, load};
+use support::porcupine_data::{Row, check_row, data_dir, expected_rows, hard_data_dir, load};
 
 /// Far above what any row needs (the slowest takes well under a second).
 const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Per hard row: far above what any needs (the slowest takes a few seconds
+/// in a release build and well under a minute in a debug build), yet a
+/// bound, so the test cannot hang. Running out of it fails the row.
+const HARD_TIMEOUT: Duration = Duration::from_secs(240);
+
+/// Whether the check's verdict is the row's. `Unknown` (a timeout) never is.
+fn agrees(row: &Row, result: &CheckResult) -> bool {
+    match result {
+        CheckResult::Linearizable => row.linearizable,
+        CheckResult::NotLinearizable(_) => !row.linearizable,
+        CheckResult::Unknown => false,
+    }
+}
 
 #[test]
 fn every_reference_history_gets_porcupines_verdict() {
@@ -20,12 +38,7 @@ fn every_reference_history_gets_porcupines_verdict() {
     for row in &rows {
         let history = load(&dir, row);
         let result = check_row(row, &history, TIMEOUT);
-        let ok = match &result {
-            CheckResult::Linearizable => row.linearizable,
-            CheckResult::NotLinearizable(_) => !row.linearizable,
-            CheckResult::Unknown => false,
-        };
-        if !ok {
+        if !agrees(row, &result) {
             let expected = if row.linearizable {
                 "linearizable"
             } else {
@@ -81,6 +94,102 @@ fn failing_reference_histories_come_with_evidence() {
             for step in &failure.linearized {
                 assert!(failure.ops.contains(&step.op));
             }
+        }
+    }
+}
+
+#[test]
+fn every_hard_history_gets_porcupines_verdict() {
+    let dir = hard_data_dir();
+    let rows = expected_rows(&dir);
+    assert_eq!(
+        rows.len(),
+        36,
+        "the hard expected.tsv should list 36 checks"
+    );
+    for (group, n) in [
+        ("hotkey", 12),
+        ("bigkey", 8),
+        ("register", 8),
+        ("manykeys", 8),
+    ] {
+        let found = rows.iter().filter(|r| r.file.contains(group)).count();
+        assert_eq!(found, n, "{n} {group} rows expected, found {found}");
+    }
+    // The rows are independent: check them on every core, slowest groups
+    // spread out by taking rows in file order from a shared counter.
+    let next = AtomicUsize::new(0);
+    let wrong: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let workers = thread::available_parallelism().map_or(1, |n| n.get());
+    thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(row) = rows.get(i) else { break };
+                    let history = load(&dir, row);
+                    let started = Instant::now();
+                    let result = check_row(row, &history, HARD_TIMEOUT);
+                    if !agrees(row, &result) {
+                        let expected = if row.linearizable {
+                            "linearizable"
+                        } else {
+                            "not linearizable"
+                        };
+                        let message = format!(
+                            "{} ({}): expected {expected}, got {result} after {:.1} s",
+                            row.file,
+                            row.model,
+                            started.elapsed().as_secs_f64()
+                        );
+                        wrong
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push(message);
+                    }
+                }
+            });
+        }
+    });
+    let wrong = wrong.into_inner().unwrap_or_else(|e| e.into_inner());
+    assert!(
+        wrong.is_empty(),
+        "{} of {} hard rows disagree with Porcupine:\n{}",
+        wrong.len(),
+        rows.len(),
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn a_small_failing_key_is_reported_beside_a_big_linearizable_one() {
+    // Each bigkey file is a big linearizable key (250-400 operations) plus
+    // small keys (under 100), one of which fails: the evidence must name a
+    // small key, found without first finishing the big one.
+    let dir = hard_data_dir();
+    for row in expected_rows(&dir)
+        .iter()
+        .filter(|r| r.file.contains("bigkey"))
+    {
+        let history = load(&dir, row);
+        let result = check_row(row, &history, HARD_TIMEOUT);
+        let evidence = result
+            .evidence()
+            .unwrap_or_else(|| panic!("{}: {result}", row.file));
+        for failure in &evidence.failures {
+            assert!(
+                failure.ops.len() < 100,
+                "{}: the failing part {} has {} operations",
+                row.file,
+                failure.name,
+                failure.ops.len()
+            );
+            assert!(failure.linearized.len() < failure.ops.len());
+            assert_eq!(
+                failure.linearized.len() + failure.unplaced.len(),
+                failure.ops.len()
+            );
+            assert!(failure.stuck.is_some(), "{}: no stuck operation", row.file);
         }
     }
 }

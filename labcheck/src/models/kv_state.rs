@@ -43,9 +43,17 @@ impl KvValue {
         if more.is_empty() {
             return self.clone();
         }
+        let (old, new) = (&*self.bytes, more.as_bytes());
+        let mut bytes: Rc<[u8]> = std::iter::repeat_n(0, old.len() + new.len()).collect();
+        // Freshly made, so never shared: copy both parts in with `memcpy`
+        // (collecting a chain of the two copies byte by byte).
+        if let Some(buf) = Rc::get_mut(&mut bytes) {
+            buf[..old.len()].copy_from_slice(old);
+            buf[old.len()..].copy_from_slice(new);
+        }
         KvValue {
-            bytes: self.bytes.iter().chain(more.as_bytes()).copied().collect(),
-            hash: extend(self.hash, more.as_bytes()),
+            bytes,
+            hash: extend(self.hash, new),
         }
     }
 }

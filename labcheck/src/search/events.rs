@@ -9,6 +9,7 @@
 /// The head sentinel's node number.
 pub(crate) const HEAD: u32 = 0;
 
+#[derive(Clone)]
 pub(crate) struct EventList {
     next: Vec<u32>,
     prev: Vec<u32>,

@@ -1,9 +1,18 @@
 //! Model states as small integer ids, and the model's steps between them.
 //!
 //! The search compares and hashes states constantly; it works on `u32` ids
-//! instead, and each distinct state is stored once. Steps from the first few
-//! states are cached in a table indexed by `(op, state)`: for models with
-//! few states (a register) the model is then asked about each pair once.
+//! instead, with each state's hash kept beside it. The first
+//! [`INTERN_LIMIT`] distinct states are interned (stored once, so equal
+//! states have equal ids), and steps from the first few are cached in a
+//! table indexed by `(op, state)`: for models with few states (a register)
+//! the model is then asked about each pair once.
+//!
+//! Past that many states the model evidently makes a new state at almost
+//! every step (each append makes a new string), and looking each one up in
+//! a table that large costs a cache miss per step for nothing: later states
+//! just get the next id, and equal states may then have different ids.
+//! Everything that needs state identity (the table of failed nodes) asks
+//! [`StateSpace::same`], which compares values.
 
 use super::hash::hash_of;
 use super::table::IdTable;
@@ -19,10 +28,18 @@ pub(crate) struct StateSpace<'a, M: Model> {
     /// For each op: the model says it never changes the state.
     read_only: Vec<bool>,
     states: Vec<M::State>,
+    /// Each state's hash.
+    hashes: Vec<u64>,
+    /// The interned states, by hash.
     index: IdTable,
+    /// How many distinct states to intern ([`INTERN_LIMIT`], less in tests).
+    intern_limit: usize,
     /// Steps from the first [`DENSE`] states, at `op * DENSE + state`.
     dense: Vec<u32>,
 }
+
+/// How many distinct states are interned.
+const INTERN_LIMIT: usize = 1 << 16;
 
 /// How many states get a directly indexed step table.
 const DENSE: usize = 16;
@@ -40,7 +57,9 @@ impl<'a, M: Model> StateSpace<'a, M> {
                 .map(|o| model.is_read_only(&o.input, o.output.as_ref()))
                 .collect(),
             states: Vec::new(),
+            hashes: Vec::new(),
             index: IdTable::new(),
+            intern_limit: INTERN_LIMIT,
             dense: vec![NOT_YET; ops.len() * DENSE],
         };
         space.intern(model.init());
@@ -53,17 +72,39 @@ impl<'a, M: Model> StateSpace<'a, M> {
     fn intern(&mut self, state: M::State) -> u32 {
         let hash = hash_of(&state);
         let new_id = self.states.len() as u32;
-        let states = &self.states;
-        match self
-            .index
-            .find_or_insert(hash, new_id, |id| states[id as usize] == state)
-        {
-            Some(id) => id,
-            None => {
-                self.states.push(state);
-                new_id
+        if self.states.len() < self.intern_limit {
+            let states = &self.states;
+            if let Some(id) = self
+                .index
+                .find_or_insert(hash, new_id, |id| states[id as usize] == state)
+            {
+                return id;
             }
         }
+        self.states.push(state);
+        self.hashes.push(hash);
+        new_id
+    }
+
+    /// Interns only the first `limit` distinct states (at least one, the
+    /// initial state), to test the search with states that are not.
+    #[cfg(test)]
+    pub(crate) fn set_intern_limit(&mut self, limit: usize) {
+        self.intern_limit = limit;
+    }
+
+    /// The hash of state `id`.
+    #[inline]
+    pub(crate) fn hash(&self, id: u32) -> u64 {
+        self.hashes[id as usize]
+    }
+
+    /// Whether states `a` and `b` are equal.
+    #[inline]
+    pub(crate) fn same(&self, a: u32, b: u32) -> bool {
+        a == b
+            || (self.hashes[a as usize] == self.hashes[b as usize]
+                && self.states[a as usize] == self.states[b as usize])
     }
 
     /// The state reached by applying operation `op` in state `from`, or
@@ -106,6 +147,11 @@ impl<'a, M: Model> StateSpace<'a, M> {
     #[inline]
     pub(crate) fn is_read_only(&self, op: u32) -> bool {
         self.read_only[op as usize]
+    }
+
+    /// The number of distinct states met.
+    pub(crate) fn len(&self) -> usize {
+        self.states.len()
     }
 
     /// The model the states belong to.

@@ -28,6 +28,24 @@ impl IdTable {
         }
     }
 
+    /// Finds an entry with this hash for which `same(id)` holds.
+    #[inline]
+    pub(crate) fn find(&self, hash: u64, mut same: impl FnMut(u32) -> bool) -> Option<u32> {
+        let mask = self.slots.len() - 1;
+        let hash = hash as u32;
+        let mut i = hash as usize & mask;
+        loop {
+            let slot = self.slots[i];
+            if slot.id == EMPTY {
+                return None;
+            }
+            if slot.hash == hash && same(slot.id) {
+                return Some(slot.id);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
     /// Finds an entry with this hash for which `same(id)` holds, or records
     /// `new_id` under this hash. Returns `Some(existing id)` or `None` when
     /// `new_id` was inserted.

@@ -1,6 +1,7 @@
 //! Finding and loading the Porcupine reference histories
-//! (`testdata/porcupine-data` in this crate), used by the parity test, the
-//! command's tests and the benchmark.
+//! (`testdata/porcupine-data` in this crate) and the hard histories with
+//! Porcupine's verdicts (`testdata/porcupine-hard`), used by the parity
+//! test, the command's tests and the benchmark.
 
 #![allow(dead_code)] // Each user needs a different subset.
 
@@ -13,27 +14,47 @@ use labcheck::models::{
 };
 use labcheck::{CheckResult, History, check, formats};
 
-/// The environment variable that overrides where the data lives.
+/// The environment variable that overrides where the reference data lives.
 pub const DATA_ENV: &str = "DISTLAB_PORCUPINE_DATA";
 
-/// Where the data lives in this crate.
+/// The environment variable that overrides where the hard data lives.
+pub const HARD_DATA_ENV: &str = "DISTLAB_PORCUPINE_HARD_DATA";
+
+/// Where the reference data lives in this crate.
 pub fn default_data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/porcupine-data")
 }
 
-/// The data directory: `$DISTLAB_PORCUPINE_DATA` if set and not empty, else
-/// [`default_data_dir`]. Panics with what to do when it is missing.
+/// Where the hard data lives in this crate.
+pub fn default_hard_data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/porcupine-hard")
+}
+
+/// The reference data directory: `$DISTLAB_PORCUPINE_DATA` if set and not
+/// empty, else [`default_data_dir`]. Panics with what to do when it is
+/// missing.
 pub fn data_dir() -> PathBuf {
-    let dir = std::env::var_os(DATA_ENV)
+    find_dir(DATA_ENV, default_data_dir(), "Porcupine reference data")
+}
+
+/// The hard data directory: `$DISTLAB_PORCUPINE_HARD_DATA` if set and not
+/// empty, else [`default_hard_data_dir`]. Panics with what to do when it is
+/// missing.
+pub fn hard_data_dir() -> PathBuf {
+    find_dir(HARD_DATA_ENV, default_hard_data_dir(), "hard history data")
+}
+
+fn find_dir(env: &str, default: PathBuf, what: &str) -> PathBuf {
+    let dir = std::env::var_os(env)
         .filter(|v| !v.is_empty())
-        .map_or_else(default_data_dir, PathBuf::from);
+        .map_or_else(|| default.clone(), PathBuf::from);
     assert!(
         dir.join("expected.tsv").is_file(),
-        "the Porcupine reference data is missing: no expected.tsv in {}. \
+        "the {what} is missing: no expected.tsv in {}. \
          It ships with the crate in {}; restore it from version control, \
-         or point {DATA_ENV} at a directory holding expected.tsv.",
+         or point {env} at a directory holding expected.tsv.",
         dir.display(),
-        default_data_dir().display()
+        default.display()
     );
     dir
 }
@@ -47,6 +68,9 @@ pub struct Row {
     pub linearizable: bool,
     /// `etcd`, `kv` or `kv-nopartition`.
     pub model: String,
+    /// Porcupine's median time in milliseconds, when the file records it
+    /// (the hard data's fourth column).
+    pub porcupine_ms: Option<f64>,
 }
 
 fn tsv(dir: &Path, name: &str) -> Vec<Vec<String>> {
@@ -60,16 +84,16 @@ fn tsv(dir: &Path, name: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// The rows of `expected.tsv`.
+/// The rows of `expected.tsv`: `file`, `verdict`, `model`, and in the hard
+/// data also `porcupine_median_ms` and `ops`.
 pub fn expected_rows(dir: &Path) -> Vec<Row> {
     tsv(dir, "expected.tsv")
         .into_iter()
         .enumerate()
         .map(|(i, cols)| {
-            assert_eq!(
-                cols.len(),
-                3,
-                "expected.tsv line {} has {} columns, not 3",
+            assert!(
+                cols.len() >= 3,
+                "expected.tsv line {} has {} columns, not at least 3",
                 i + 2,
                 cols.len()
             );
@@ -82,13 +106,22 @@ pub fn expected_rows(dir: &Path) -> Vec<Row> {
                 file: cols[0].clone(),
                 linearizable,
                 model: cols[2].clone(),
+                porcupine_ms: cols.get(3).and_then(|ms| ms.parse().ok()),
             }
         })
         .collect()
 }
 
-/// Porcupine's median milliseconds per `(file, model)`.
+/// Porcupine's median milliseconds per `(file, model)`: from
+/// `porcupine-ms.tsv` when there is one (the reference data), else from the
+/// rows of `expected.tsv` (the hard data).
 pub fn porcupine_ms(dir: &Path) -> HashMap<(String, String), f64> {
+    if !dir.join("porcupine-ms.tsv").is_file() {
+        return expected_rows(dir)
+            .into_iter()
+            .filter_map(|r| Some(((r.file, r.model), r.porcupine_ms?)))
+            .collect();
+    }
     tsv(dir, "porcupine-ms.tsv")
         .into_iter()
         .filter_map(|cols| {

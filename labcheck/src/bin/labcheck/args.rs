@@ -1,4 +1,4 @@
-//! The command line, parsed by hand (one subcommand, five options).
+//! The command line, parsed by hand (one subcommand, six options).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -7,12 +7,12 @@ use labcheck::formats::Format;
 
 /// The synopsis, printed under a usage error.
 pub const SYNOPSIS: &str = "usage: labcheck check FILE --model MODEL [--format FORMAT] \
-[--html OUT.html] [--timeout SECS] [--allow-empty]";
+[--html OUT.html] [--timeout SECS] [--allow-empty] [--stats]";
 
 /// What `--help` prints.
 pub const USAGE: &str = "\
 usage: labcheck check FILE --model MODEL [--format FORMAT] [--html OUT.html] [--timeout SECS]
-                      [--allow-empty]
+                      [--allow-empty] [--stats]
 
 Checks whether the history in FILE is linearizable.
 
@@ -24,6 +24,9 @@ Checks whether the history in FILE is linearizable.
                  reported as unknown, never as a pass
   --allow-empty  accept a history with no operations (reported as linearizable);
                  without it an empty history is an error, since it proves nothing
+  --stats        also print, for the slowest parts (keys), their size, time,
+                 search nodes, memo hits and model states: where a slow check
+                 spends its time
 
 exit status: 0 linearizable, 1 not linearizable,
              2 no verdict: the check timed out (unknown), or the command line
@@ -80,6 +83,8 @@ pub struct CheckArgs {
     /// Whether a history with no operations is accepted (as linearizable)
     /// rather than refused.
     pub allow_empty: bool,
+    /// Whether to print what each part's check took.
+    pub stats: bool,
 }
 
 /// What the command line asks for.
@@ -114,6 +119,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     let mut html = None;
     let mut timeout = Duration::from_secs(60);
     let mut allow_empty = false;
+    let mut stats = false;
     while let Some(arg) = args.next() {
         // Accept both "--opt value" and "--opt=value".
         let (name, inline) = match arg.split_once('=') {
@@ -164,6 +170,12 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 }
                 allow_empty = true;
             }
+            "--stats" => {
+                if inline.is_some() {
+                    return Err("--stats takes no value".to_string());
+                }
+                stats = true;
+            }
             "--timeout" => {
                 let v = value(name)?;
                 let secs: f64 = v
@@ -196,6 +208,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         html,
         timeout,
         allow_empty,
+        stats,
     }))
 }
 
@@ -221,6 +234,7 @@ mod tests {
                 html: Some("out.html".into()),
                 timeout: Duration::from_millis(2500),
                 allow_empty: false,
+                stats: false,
             }))
         );
     }
@@ -237,6 +251,12 @@ mod tests {
         };
         assert!(allowed.allow_empty);
         assert_eq!(allowed.file, PathBuf::from("h.jsonl"));
+        assert!(!allowed.stats);
+        let Ok(Command::Check(with_stats)) = parse(&args("check h.jsonl --stats --model kv"))
+        else {
+            panic!("--stats parses");
+        };
+        assert!(with_stats.stats);
     }
 
     #[test]
@@ -270,6 +290,7 @@ mod tests {
             ),
             ("check x --model kv --html=", "needs a file name"),
             ("check x --model kv --allow-empty=yes", "takes no value"),
+            ("check x --model kv --stats=1", "takes no value"),
             ("check x y --model kv", "more than one FILE"),
             ("check x --model kv --fast", "unknown option"),
         ];

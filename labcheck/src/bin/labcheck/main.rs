@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use labcheck::formats::{self, Format, ParseError};
 use labcheck::models::{Kv, KvNoPartition, KvVersioned, Register};
-use labcheck::{CheckResult, History, Model};
+use labcheck::{CheckResult, History, Model, PartStats, PartStatus};
 use serde::de::DeserializeOwned;
 
 use args::{CheckArgs, Command, ModelName, SYNOPSIS, USAGE};
@@ -214,7 +214,7 @@ fn report<M: Model>(
         return Err(empty_history(input));
     }
     let started = Instant::now();
-    let result = labcheck::check(model, history, args.timeout);
+    let (result, stats) = labcheck::check_with_stats(model, history, args.timeout);
     let elapsed = started.elapsed();
     if history.is_empty() && matches!(result, CheckResult::Linearizable) {
         say!(
@@ -254,6 +254,9 @@ fn report<M: Model>(
             }
         }
     }
+    if args.stats {
+        print_stats(&stats);
+    }
     if let Some(path) = &args.html {
         labcheck::html::write(path, model, history, &result)
             .map_err(|e| format!("cannot write the picture to {}: {e}", path.display()))?;
@@ -264,4 +267,39 @@ fn report<M: Model>(
         CheckResult::NotLinearizable(_) => NOT_LINEARIZABLE,
         CheckResult::Unknown => NO_VERDICT,
     })
+}
+
+/// How many parts `--stats` lists.
+const STATS_PARTS: usize = 10;
+
+/// The `--stats` lines: the slowest parts first.
+fn print_stats(stats: &[PartStats]) {
+    let mut slowest: Vec<&PartStats> = stats.iter().collect();
+    slowest.sort_by_key(|p| std::cmp::Reverse(p.elapsed));
+    let shown = slowest.len().min(STATS_PARTS);
+    say!(
+        "  stats: {shown} of {} part(s), slowest first (time includes turns given to other parts)",
+        stats.len()
+    );
+    for part in &slowest[..shown] {
+        let name = if part.name.is_empty() {
+            format!("part {}", part.partition)
+        } else {
+            part.name.clone()
+        };
+        let status = match part.status {
+            PartStatus::Linearizable => "linearizable",
+            PartStatus::NotLinearizable => "NOT linearizable",
+            PartStatus::TimedOut => "timed out",
+            PartStatus::Unfinished => "unfinished",
+        };
+        say!(
+            "  {name}: {} ops, {status}, {:.1} ms, {} nodes, {} memo hits, {} states",
+            part.ops,
+            part.elapsed.as_secs_f64() * 1000.0,
+            part.nodes,
+            part.memo_hits,
+            part.states
+        );
+    }
 }
