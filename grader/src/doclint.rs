@@ -241,6 +241,13 @@ pub fn check_docs(root: &Path, skip: &dyn Fn(&Path) -> bool) -> std::io::Result<
         let mut roots = vec![root.to_path_buf()];
         roots.extend(file.parent().map(Path::to_path_buf));
         roots.extend(members.iter().cloned());
+        // A crate's README may name files of its data sets by their path
+        // inside the set (`kv/c10-ok.txt`).
+        if let Some(data) = file.parent().map(|d| d.join("testdata"))
+            && let Ok(sets) = std::fs::read_dir(&data)
+        {
+            roots.extend(sets.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+        }
         out.extend(check_doc(&rel, &text, &roots, &["grader-out", "target"]));
     }
     Ok(out)
