@@ -11,14 +11,18 @@
 //! The API a peer offers:
 //!
 //! - [`Raft::new`] starts a peer; [`Raft`] is a cheap-to-clone handle;
-//! - [`Raft::start`] proposes a command, [`Raft::state`] reports the term and
-//!   whether this peer believes it is the leader;
+//! - [`Raft::start`] proposes a command and, on the leader, returns where it
+//!   will be in the log ([`Start`]); [`Raft::state`] reports the term and
+//!   whether this peer believes it is the leader ([`State`]);
 //! - [`Raft::snapshot`] tells Raft the service has snapshotted its state
 //!   through an index; [`Raft::kill`] stops the peer;
 //! - [`service`] builds the labrpc `"Raft"` service holding the peer's RPC
 //!   handlers;
 //! - committed commands and snapshots to install reach the service as
 //!   [`ApplyMsg`]s on the channel given to [`Raft::new`].
+//!
+//! [`ApplyMsg`], [`Start`] and [`State`] are shared by every implementation
+//! (`src/apply.rs`, `src/api.rs`); students do not edit them.
 // distlab:reference-begin
 //!
 //! In the kit, the `reference` feature (on by default) builds the reference
@@ -26,7 +30,11 @@
 // distlab:reference-end
 
 #![warn(missing_docs)]
+// The code policy refuses `unsafe` in student files; the compiler enforces
+// it on whatever their macros expand to.
+#![forbid(unsafe_code)]
 
+mod api;
 mod apply;
 #[cfg(not(feature = "reference"))]
 mod raft;
@@ -37,5 +45,6 @@ mod raft;
 // distlab:reference-end
 pub mod tester;
 
+pub use api::{Start, State};
 pub use apply::ApplyMsg;
 pub use raft::{Raft, service};

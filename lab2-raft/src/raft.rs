@@ -18,7 +18,7 @@ use crossbeam_channel::Sender;
 use labrpc::{ClientEnd, Persister, Service};
 use serde::{Deserialize, Serialize};
 
-use crate::ApplyMsg;
+use crate::{ApplyMsg, Start, State};
 
 /// A Raft peer. Must be cheap to clone: clones are handles to the same peer
 /// (the tests keep one, your RPC handlers and threads keep others).
@@ -40,12 +40,13 @@ struct Peer {
     /// Where committed commands and snapshots go, in log order.
     apply_tx: Sender<ApplyMsg>,
     /// Figure 2's state, behind one mutex.
-    state: Mutex<State>,
+    state: Mutex<PeerState>,
 }
 
-/// Figure 2's state. A sketch: reshape it as you like.
+/// Figure 2's state. A sketch: reshape it as you like. (Not to be confused
+/// with [`State`], what [`Raft::state`] returns.)
 #[allow(dead_code)] // Delete this line once your code uses every field.
-struct State {
+struct PeerState {
     // Persistent on all servers (save it before answering or sending).
     /// Latest term this peer has seen.
     current_term: u64,
@@ -166,6 +167,13 @@ impl Raft {
     /// saved before it crashed (nothing, the first time): restore from it.
     /// Committed commands and installed snapshots go to `apply_tx`.
     ///
+    /// `seed` is for this peer's random choices, such as its election
+    /// timeouts: seed a generator with it (`labrpc::rng::Rng::new(seed)`)
+    /// rather than using the clock or another source of randomness, so that
+    /// rerunning a test with the seed it printed replays those choices too.
+    /// The tester derives it from the run's seed, the peer and how many times
+    /// the peer was restarted.
+    ///
     /// Must return quickly: start background threads (an election ticker,
     /// an applier) for long-running work.
     pub fn new(
@@ -173,22 +181,24 @@ impl Raft {
         me: usize,
         persister: Arc<Persister>,
         apply_tx: Sender<ApplyMsg>,
+        seed: u64,
     ) -> Raft {
-        let _ = (peers, me, persister, apply_tx);
+        let _ = (peers, me, persister, apply_tx, seed);
         todo!("Raft::new: build the peer's state, restore it from the persister, start its threads")
     }
 
     /// Proposes `command` for the log. Returns at once, without waiting for
     /// the command to commit: `None` if this peer is not the leader, else
-    /// `Some((index, term))`, the index the command will have if it is ever
-    /// committed and the current term.
-    pub fn start(&self, command: Vec<u8>) -> Option<(u64, u64)> {
+    /// `Some(Start { index, term })`: the index the command will have if it
+    /// is ever committed, and the current term.
+    pub fn start(&self, command: Vec<u8>) -> Option<Start> {
         let _ = (&self.peer, command);
         todo!("Raft::start (part 2B)")
     }
 
-    /// This peer's current term and whether it believes it is the leader.
-    pub fn state(&self) -> (u64, bool) {
+    /// This peer's current term and whether it believes it is the leader:
+    /// `State { term, is_leader }`.
+    pub fn state(&self) -> State {
         todo!("Raft::state (part 2A)")
     }
 

@@ -110,7 +110,7 @@ fn deaf_leader_yields_2a() {
     cfg.deafen(old);
     cfg.connect(old);
     let elected = testkit::wait_for(2 * cfg.leader_timeout(), Duration::from_millis(20), || {
-        cfg.state(follower).is_some_and(|(_, leader)| leader)
+        cfg.state(follower).is_some_and(|s| s.is_leader)
     });
     if !elected {
         cfg.fail(format!(

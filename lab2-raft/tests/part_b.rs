@@ -4,6 +4,7 @@
 
 use std::thread;
 
+use lab2_raft::Start;
 use lab2_raft::tester::{Config, ELECTION_TIMEOUT, cmd, show};
 
 /// Three commands are committed, at indexes 1, 2, 3, and nothing is
@@ -80,7 +81,7 @@ fn follower_failure_2b() {
     let leader2 = cfg.check_one_leader();
     cfg.disconnect((leader2 + 1) % n);
     cfg.disconnect((leader2 + 2) % n);
-    let Some((index, _)) = cfg.start(leader2, cmd(104)) else {
+    let Some(Start { index, .. }) = cfg.start(leader2, cmd(104)) else {
         cfg.fail(format!("peer {leader2}, the leader, refused start()"));
     };
     if index != 4 {
@@ -164,7 +165,7 @@ fn fail_no_agree_2b() {
     for k in 1..=3 {
         cfg.disconnect((leader + k) % n);
     }
-    let Some((index, _)) = cfg.start(leader, cmd(20)) else {
+    let Some(Start { index, .. }) = cfg.start(leader, cmd(20)) else {
         cfg.fail(format!("peer {leader}, the leader, refused start()"));
     };
     if index != 2 {
@@ -184,7 +185,7 @@ fn fail_no_agree_2b() {
     // The disconnected majority may have elected a leader of its own, so
     // index 2 may or may not have been reused.
     let leader2 = cfg.check_one_leader();
-    let Some((index2, _)) = cfg.start(leader2, cmd(30)) else {
+    let Some(Start { index: index2, .. }) = cfg.start(leader2, cmd(30)) else {
         cfg.fail(format!("peer {leader2}, the leader, refused start()"));
     };
     if !(2..=3).contains(&index2) {
@@ -208,16 +209,16 @@ fn concurrent_starts_2b() {
             thread::sleep(3 * ELECTION_TIMEOUT);
         }
         let leader = cfg.check_one_leader();
-        let Some((_, term)) = cfg.start(leader, cmd(1)) else {
+        let Some(Start { term, .. }) = cfg.start(leader, cmd(1)) else {
             continue;
         };
-        let started: Vec<Option<(u64, u64, u64)>> = thread::scope(|s| {
+        let started: Vec<Option<(Start, u64)>> = thread::scope(|s| {
             let handles: Vec<_> = (0..5u64)
                 .map(|i| {
                     let cfg = &cfg;
                     s.spawn(move || {
                         cfg.start(leader, cmd(100 + i))
-                            .map(|(idx, t)| (idx, t, 100 + i))
+                            .map(|started| (started, 100 + i))
                     })
                 })
                 .collect();
@@ -226,12 +227,12 @@ fn concurrent_starts_2b() {
                 .map(|h| h.join().ok().flatten())
                 .collect()
         });
-        if (0..n).any(|j| cfg.state(j).is_some_and(|(t, _)| t != term)) {
+        if (0..n).any(|j| cfg.state(j).is_some_and(|s| s.term != term)) {
             continue; // the term moved on: try again
         }
         let mut lost_leadership = false;
         let mut committed = Vec::new();
-        for &(index, t, _) in started.iter().flatten() {
+        for &(Start { index, term: t }, _) in started.iter().flatten() {
             if t != term {
                 lost_leadership = true;
                 break;
@@ -247,7 +248,7 @@ fn concurrent_starts_2b() {
         if lost_leadership || started.iter().any(Option::is_none) {
             continue;
         }
-        for &(_, _, value) in started.iter().flatten() {
+        for &(_, value) in started.iter().flatten() {
             if !committed.contains(&cmd(value)) {
                 cfg.fail(format!(
                     "command {value} was started in term {term} but never committed"
@@ -376,7 +377,7 @@ fn count_2b() {
         }
         let leader = cfg.check_one_leader();
         let before = executed();
-        let Some((first, term)) = cfg.start(leader, cmd(1)) else {
+        let Some(Start { index: first, term }) = cfg.start(leader, cmd(1)) else {
             continue;
         };
         let mut commands = Vec::new();
@@ -384,7 +385,7 @@ fn count_2b() {
         for i in 1..=11u64 {
             let command = cfg.random_cmd();
             match cfg.start(leader, command.clone()) {
-                Some((index, t)) if t == term => {
+                Some(Start { index, term: t }) if t == term => {
                     if index != first + i {
                         cfg.fail(format!(
                             "start() returned index {index}; expected {}",
@@ -416,7 +417,7 @@ fn count_2b() {
                 }
             }
         }
-        if !same_term || (0..n).any(|j| cfg.state(j).is_some_and(|(t, _)| t != term)) {
+        if !same_term || (0..n).any(|j| cfg.state(j).is_some_and(|s| s.term != term)) {
             continue;
         }
         let used = executed() - before;

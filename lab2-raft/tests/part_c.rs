@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
+use lab2_raft::Start;
 use lab2_raft::tester::{Config, ELECTION_TIMEOUT, cmd, show};
 
 /// Restarts the peer (from its saved state) and connects it.
@@ -247,7 +248,7 @@ fn figure8_replay_2c() {
         cfg.disconnect(i);
     }
     match cfg.start(s1, cmd(2)) {
-        Some((2, _)) => {}
+        Some(Start { index: 2, .. }) => {}
         other => cfg.fail(format!(
             "expected leader {s1} to accept x at index 2, start() returned {other:?}"
         )),
@@ -266,7 +267,7 @@ fn figure8_replay_2c() {
         cfg.disconnect(i);
     }
     match cfg.start(s5, cmd(3)) {
-        Some((2, _)) => {}
+        Some(Start { index: 2, .. }) => {}
         other => cfg.fail(format!(
             "expected leader {s5} to accept y at index 2, start() returned {other:?}"
         )),
@@ -367,7 +368,7 @@ fn churn(reliable: bool) {
                     while !stop.load(Ordering::Relaxed) {
                         let x = cfg.random(u64::MAX);
                         let started = (0..n).find_map(|i| cfg.start(i, cmd(x)));
-                        let Some((index, _)) = started else {
+                        let Some(Start { index, .. }) = started else {
                             thread::sleep(Duration::from_millis(79 + me * 17));
                             continue;
                         };

@@ -6,11 +6,12 @@ use std::time::Instant;
 
 use super::rpc::{RequestVoteArgs, RequestVoteReply};
 use super::types::{LogIndex, PeerId, Term};
-use super::{Leadership, Outgoing, Peer, Role, State};
+use super::{Leadership, Peer, Role, State};
 
 impl Peer {
     /// The election timer ran out: become a candidate in the next term,
-    /// vote for ourselves and ask everyone else.
+    /// vote for ourselves and ask everyone else (the senders do, each sending
+    /// its peer one RequestVote for this term).
     pub(super) fn start_election(&self, st: &mut State) {
         st.current_term = st.current_term.next();
         st.voted_for = Some(self.me);
@@ -22,14 +23,16 @@ impl Peer {
             self.become_leader(st);
             return;
         }
-        let args = RequestVoteArgs {
+        st.wake_senders = true;
+    }
+
+    /// A candidate's RequestVote for its current term.
+    pub(super) fn vote_request(&self, st: &State) -> RequestVoteArgs {
+        RequestVoteArgs {
             term: st.current_term,
             candidate: self.me,
             last_log_index: st.log.last_index(),
             last_log_term: st.log.last_term(),
-        };
-        for to in self.others() {
-            st.outbox.push(Outgoing::RequestVote(to, args.clone()));
         }
     }
 
@@ -53,6 +56,10 @@ impl Peer {
         tracing::debug!(target: "vote", peer = self.me, from = %st.current_term, to = %term, "newer term seen: following");
         st.current_term = term;
         st.voted_for = None;
+        if matches!(st.role, Role::Leader(_)) {
+            // The ticker sleeps while we lead: it must time elections again.
+            st.wake_ticker = true;
+        }
         st.role = Role::Follower;
         st.must_persist = true;
         true
@@ -118,19 +125,21 @@ impl Peer {
         }
     }
 
-    /// Won the election: take office and assert it at once, so the other
-    /// candidates stand down before their timers fire.
+    /// Won the election: take office and assert it at once (every follower is
+    /// due a heartbeat now), so the other candidates stand down before their
+    /// timers fire.
     fn become_leader(&self, st: &mut State) {
         let n = self.peers.len();
         let next = st.log.last_index().next();
         st.role = Role::Leader(Leadership {
             next_index: vec![next; n],
             match_index: vec![LogIndex(0); n],
-            in_flight: vec![0; n],
-            pending: vec![false; n],
-            next_heartbeat: Instant::now(),
+            commit_sent: vec![LogIndex(0); n],
+            hold: vec![false; n],
+            heartbeat_due: vec![Instant::now(); n],
+            sent_before: st.lanes.iter().map(|lane| lane.sent).collect(),
         });
-        st.wake_ticker = true;
+        st.wake_senders = true;
         tracing::info!(target: "vote", peer = self.me, term = %st.current_term, "became leader");
     }
 }

@@ -74,13 +74,23 @@ impl Log {
         self.slot(index).map(|s| &self.entries[s])
     }
 
-    /// Copies of the entries from `from` to the end (`from` must be after
-    /// the snapshot).
-    pub fn entries_from(&self, from: LogIndex) -> Vec<Entry> {
-        match self.slot(from) {
-            Some(s) => self.entries[s..].to_vec(),
-            None => Vec::new(),
-        }
+    /// Copies of the entries from `from` on, as many as fit in `max_bytes`
+    /// of commands but at least one (none if `from` is not held: past the
+    /// end, or inside the snapshot).
+    pub fn entries_batch(&self, from: LogIndex, max_bytes: usize) -> Vec<Entry> {
+        let Some(first) = self.slot(from) else {
+            return Vec::new();
+        };
+        let mut bytes = 0;
+        let count = self.entries[first..]
+            .iter()
+            .take_while(|e| {
+                bytes += e.command.len();
+                bytes <= max_bytes
+            })
+            .count()
+            .max(1);
+        self.entries[first..first + count].to_vec()
     }
 
     /// Appends `entry` at `last_index() + 1` and returns its index.
@@ -169,7 +179,27 @@ mod tests {
         assert_eq!(log.term_at(LogIndex(2)), None, "compacted entries are gone");
         assert_eq!(log.term_at(LogIndex(5)), Some(Term(3)));
         assert_eq!(log.last_index(), LogIndex(5));
-        assert_eq!(log.entries_from(LogIndex(4)).len(), 2);
+        assert_eq!(log.entries_batch(LogIndex(4), usize::MAX).len(), 2);
+        assert!(log.entries_batch(LogIndex(3), usize::MAX).is_empty());
+    }
+
+    #[test]
+    fn batches_are_bounded_but_never_empty() {
+        let mut log = Log::default();
+        for t in 1..=4 {
+            log.append(Entry {
+                term: Term(t),
+                command: vec![0; 10],
+            });
+        }
+        assert_eq!(log.entries_batch(LogIndex(1), 25).len(), 2);
+        assert_eq!(
+            log.entries_batch(LogIndex(1), 5).len(),
+            1,
+            "one entry even if too big"
+        );
+        assert_eq!(log.entries_batch(LogIndex(3), 1000).len(), 2);
+        assert!(log.entries_batch(LogIndex(5), 1000).is_empty());
     }
 
     #[test]

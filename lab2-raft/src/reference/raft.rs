@@ -5,25 +5,32 @@
 //! offset is [`log::Log`]. Behaviour is split by concern:
 //!
 //! - [`election`]: timeouts, RequestVote, becoming leader or follower;
-//! - [`replication`]: AppendEntries and InstallSnapshot, both sides, and
-//!   the leader's commit rule;
+//! - [`replication`]: AppendEntries and InstallSnapshot, both sides, what a
+//!   leader sends each follower next, and the leader's commit rule;
+//! - [`senders`]: the threads that make the calls to other peers, and the
+//!   per-peer flow control they obey;
 //! - [`persist`]: what survives a crash, and when it is written;
-//! - this file: the public handle, the two background threads (the ticker
-//!   that fires elections and heartbeats, and the applier that feeds the
-//!   service), and [`Peer::with_state`], the one way code touches the state.
+//! - this file: the public handle, the ticker (election timeouts) and the
+//!   applier (feeds the service), and [`Peer::with_state`] / [`Peer::settle`],
+//!   the way every event touches the state.
 //!
 //! Concurrency model: one mutex guards the whole [`State`]. Nothing blocks
-//! while holding it: code that wants to talk to another peer queues an
-//! [`Outgoing`] message; `with_state` persists whatever changed, releases the
-//! lock, and only then sends, each call on its own thread (a call to a
-//! disconnected peer can take seconds to fail, and must not hold anything
-//! up). Replies re-enter through `with_state` like any other event.
+//! while holding it. Every event runs under the lock and ends with
+//! [`Peer::settle`], which saves whatever must survive a crash and wakes the
+//! threads that have new work, before the lock is released. Calls to other
+//! peers are made by sender threads, at most [`SENDERS_PER_PEER`] per other
+//! peer: a sender decides what to send under the lock, makes the call
+//! without it (a call to a disconnected peer can take seconds to fail), and
+//! handles the reply under the lock again. So a peer has at most
+//! `2 + SENDERS_PER_PEER * (peers - 1)` threads (ticker, applier, senders),
+//! however many RPCs it makes.
 
 mod election;
 mod log;
 mod persist;
 mod replication;
 mod rpc;
+mod senders;
 mod types;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,12 +42,13 @@ use crossbeam_channel::Sender;
 use labrpc::rng::Rng;
 use labrpc::{ClientEnd, Persister, Service};
 
-use crate::ApplyMsg;
+use crate::{ApplyMsg, Start, State as PublicState};
 use log::{Entry, Log};
-use rpc::{AppendEntriesArgs, InstallSnapshotArgs, RequestVoteArgs};
+use senders::Lane;
 use types::{LogIndex, PeerId, Term};
 
-/// How often a leader sends heartbeats: 10 per second, the tester's limit.
+/// How often a leader sends each follower a heartbeat when it has sent it
+/// nothing else: 10 per second, the tester's limit.
 const HEARTBEAT_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Election timeouts are drawn uniformly from this range (ms). At least four
@@ -49,6 +57,29 @@ const HEARTBEAT_INTERVAL: Duration = Duration::from_millis(100);
 /// while), and randomized so split votes resolve quickly. The tests want a
 /// new leader within 5 s, which leaves room for several split votes.
 const ELECTION_TIMEOUT_MS: std::ops::Range<u64> = 400..800;
+
+/// The most sender threads per other peer, hence the most calls in flight
+/// to it. A lane starts with one and adds one whenever all of its senders are
+/// in calls (see [`senders`]); a healthy peer is served by two.
+///
+/// More than one because labrpc (like a real network) makes a call to an
+/// unreachable peer fail only after up to 7 s (uniformly), and a sender waits
+/// for its call: with one sender, a follower that comes back could wait that
+/// long for its next message. With `k` senders stuck on such calls, the first
+/// frees up after 7/(2k+1) s on average (0.4 s for 8), and a follower cut off
+/// for less than `k` heartbeat intervals finds one free at once. The flow
+/// control in [`senders`] keeps them from carrying more than one batch of
+/// entries, or one snapshot, at a time: the others carry only heartbeats.
+const SENDERS_PER_PEER: usize = 8;
+
+/// A sender beyond the first two of its lane exits after this long without
+/// a call, once the lane has more idle senders than that.
+const SENDER_IDLE_RETIRE: Duration = Duration::from_secs(10);
+
+/// The most command bytes one AppendEntries carries (it always carries at
+/// least one entry when any is due), so a call to a lagging follower copies
+/// a bounded part of the log.
+const MAX_APPEND_BYTES: usize = 64 * 1024;
 
 /// A Raft peer. Cheap to clone: clones are handles to the same peer.
 #[derive(Clone)]
@@ -66,19 +97,25 @@ enum Role {
     Leader(Leadership),
 }
 
-/// A leader's volatile state (Figure 2), reinitialized after each election.
+/// A leader's volatile state (Figure 2, plus flow control), reinitialized
+/// after each election. Every vector is indexed by peer.
 struct Leadership {
-    /// For each peer, the next log index to send it.
+    /// The next log index to send each peer.
     next_index: Vec<LogIndex>,
-    /// For each peer, the highest index known to be replicated on it.
+    /// The highest index known to be replicated on each peer.
     match_index: Vec<LogIndex>,
-    /// For each peer, AppendEntries / InstallSnapshot calls awaiting a reply.
-    in_flight: Vec<u32>,
-    /// For each peer, whether it has something new (entries or a commit
-    /// index) that no call in flight carries.
-    pending: Vec<bool>,
-    /// When the next round of heartbeats is due.
-    next_heartbeat: Instant,
+    /// The highest commit index sent to each peer in this term.
+    commit_sent: Vec<LogIndex>,
+    /// Whether a batch of entries to each peer was lost since it last
+    /// answered: the next batch waits for a heartbeat to be due, or for new
+    /// entries, instead of going at once.
+    hold: Vec<bool>,
+    /// When each peer is due a heartbeat: a heartbeat interval after the
+    /// last call we sent it.
+    heartbeat_due: Vec<Instant>,
+    /// Each peer's call count ([`Lane::sent`]) when we took office: calls
+    /// numbered after it were sent in this term.
+    sent_before: Vec<u64>,
 }
 
 /// A snapshot received from the leader that the applier has yet to hand
@@ -87,13 +124,6 @@ struct PendingSnapshot {
     index: LogIndex,
     term: Term,
     data: Vec<u8>,
-}
-
-/// A message to send once the state lock is released.
-enum Outgoing {
-    RequestVote(PeerId, RequestVoteArgs),
-    AppendEntries(PeerId, AppendEntriesArgs),
-    InstallSnapshot(PeerId, InstallSnapshotArgs),
 }
 
 /// Everything a peer knows, guarded by one mutex.
@@ -115,20 +145,24 @@ struct State {
     role: Role,
     /// When a follower or candidate starts a new election.
     election_deadline: Instant,
+    /// Draws election timeouts; seeded by the harness (see [`Raft::new`]).
     rng: Rng,
     snapshot_to_apply: Option<PendingSnapshot>,
+    /// Per other peer: the calls in flight to it (see [`senders`]).
+    lanes: Vec<Lane>,
 
-    // Effects of the current event, carried out by `Peer::with_state`.
+    // Effects of the current event, carried out by `Peer::settle`.
     /// The persistent state changed and must be saved.
     must_persist: bool,
     /// A new snapshot to save along with the state.
     new_snapshot: Option<Vec<u8>>,
-    /// Messages to send after the lock is released.
-    outbox: Vec<Outgoing>,
-    /// The ticker must recompute its next wake-up (we became leader).
+    /// The ticker must recompute its next wake-up (we stopped leading).
     wake_ticker: bool,
     /// The applier has work (commit advanced or a snapshot arrived).
     wake_applier: bool,
+    /// The senders may have work (entries, a commit index, an election, a
+    /// new leadership).
+    wake_senders: bool,
 }
 
 /// The shared core behind a [`Raft`] handle.
@@ -139,6 +173,7 @@ struct Peer {
     state: Mutex<State>,
     ticker_cv: Condvar,
     applier_cv: Condvar,
+    senders_cv: Condvar,
     /// `None` once killed; the applier sends while holding this lock, so
     /// after `kill` returns nothing more is ever sent.
     apply_tx: Mutex<Option<Sender<ApplyMsg>>>,
@@ -150,27 +185,29 @@ impl Raft {
     /// (`peers[me]` is this peer's own end, never called).
     ///
     /// The peer resumes from whatever `persister` holds (nothing for a fresh
-    /// peer) and hands committed commands and snapshots to `apply_tx`. Returns
-    /// at once; the peer runs on background threads until [`Raft::kill`].
+    /// peer) and hands committed commands and snapshots to `apply_tx`.
+    /// `seed` seeds the peer's random choices (its election timeouts), so a
+    /// run's seed reproduces them; the harness derives it from the run's
+    /// seed, the peer and its incarnation. Returns at once; the peer runs on
+    /// background threads until [`Raft::kill`].
     ///
     /// # Panics
     /// If the persisted state cannot be decoded: only this code writes it,
-    /// so that is a bug here, not a fault to tolerate.
+    /// so that is a bug here, not a fault to tolerate. Also if a thread
+    /// cannot be started.
     pub fn new(
         peers: Vec<ClientEnd>,
         me: usize,
         persister: Arc<Persister>,
         apply_tx: Sender<ApplyMsg>,
+        seed: u64,
     ) -> Raft {
         let saved = persist::restore(&persister.read_raft_state())
             .unwrap_or_else(|e| panic!("raft peer {me}: cannot decode its persisted state: {e}"));
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64)
-            ^ ((me as u64) << 48);
         // The snapshot's entries were applied by the service before the
         // crash, and it restores them from the persister itself.
         let applied = saved.log.snapshot_index();
+        let n = peers.len();
         let mut state = State {
             current_term: saved.current_term,
             voted_for: saved.voted_for,
@@ -181,11 +218,12 @@ impl Raft {
             election_deadline: Instant::now(),
             rng: Rng::new(seed),
             snapshot_to_apply: None,
+            lanes: (0..n).map(|_| Lane::default()).collect(),
             must_persist: false,
             new_snapshot: None,
-            outbox: Vec::new(),
             wake_ticker: false,
             wake_applier: false,
+            wake_senders: false,
         };
         state.reset_election_timer();
         let peer = Arc::new(Peer {
@@ -195,13 +233,20 @@ impl Raft {
             state: Mutex::new(state),
             ticker_cv: Condvar::new(),
             applier_cv: Condvar::new(),
+            senders_cv: Condvar::new(),
             apply_tx: Mutex::new(Some(apply_tx)),
             dead: AtomicBool::new(false),
         });
         let ticker = Arc::clone(&peer);
-        thread::spawn(move || ticker.run_ticker());
+        spawn(format!("raft{me}-ticker"), move || ticker.run_ticker());
         let applier = Arc::clone(&peer);
-        thread::spawn(move || applier.run_applier());
+        spawn(format!("raft{me}-apply"), move || applier.run_applier());
+        {
+            let mut st = peer.lock();
+            for to in peer.others() {
+                peer.spawn_sender(&mut st, to);
+            }
+        }
         Raft { peer }
     }
 
@@ -210,24 +255,34 @@ impl Raft {
     /// committed and the current term. Committing is not guaranteed (the
     /// leader may lose its office); the service learns the outcome from the
     /// apply channel.
-    pub fn start(&self, command: Vec<u8>) -> Option<(u64, u64)> {
+    pub fn start(&self, command: Vec<u8>) -> Option<Start> {
         self.peer.with_state(|st| {
             if !matches!(st.role, Role::Leader(_)) {
                 return None;
             }
             let term = st.current_term;
             let index = st.log.append(Entry { term, command });
+            if let Role::Leader(lead) = &mut st.role {
+                // New entries go at once, even where a batch was just lost.
+                lead.hold.fill(false);
+            }
             st.must_persist = true;
+            st.wake_senders = true;
             tracing::debug!(target: "client", peer = self.peer.me, %term, %index, "start");
-            self.peer.replicate_to_all(st, false);
-            Some((index.0, term.0))
+            Some(Start {
+                index: index.0,
+                term: term.0,
+            })
         })
     }
 
     /// This peer's current term and whether it believes it is the leader.
-    pub fn state(&self) -> (u64, bool) {
+    pub fn state(&self) -> PublicState {
         let st = self.peer.lock();
-        (st.current_term.0, matches!(st.role, Role::Leader(_)))
+        PublicState {
+            term: st.current_term.0,
+            is_leader: matches!(st.role, Role::Leader(_)),
+        }
     }
 
     /// The service has saved a snapshot holding every command through
@@ -245,8 +300,9 @@ impl Raft {
         });
     }
 
-    /// Stops the peer: its threads exit, its handlers answer nothing useful,
-    /// and nothing more is sent on the apply channel once this returns.
+    /// Stops the peer: its threads exit (a sender in a call exits when the
+    /// call returns), its handlers answer nothing useful, and nothing more is
+    /// sent on the apply channel once this returns.
     pub fn kill(&self) {
         self.peer.dead.store(true, Ordering::SeqCst);
         *self.peer.apply_tx.lock().unwrap_or_else(|e| e.into_inner()) = None;
@@ -255,6 +311,7 @@ impl Raft {
         drop(self.peer.lock());
         self.peer.ticker_cv.notify_all();
         self.peer.applier_cv.notify_all();
+        self.peer.senders_cv.notify_all();
     }
 }
 
@@ -274,6 +331,15 @@ pub fn service(raft: &Raft) -> Service {
         .method("InstallSnapshot", move |args| {
             install.handle_install_snapshot(args)
         })
+}
+
+/// Starts a named thread of the peer (the names show in debuggers and in
+/// `/proc/<pid>/task/*/comm`).
+fn spawn(name: String, body: impl FnOnce() + Send + 'static) {
+    thread::Builder::new()
+        .name(name.clone())
+        .spawn(body)
+        .unwrap_or_else(|e| panic!("raft: cannot start thread {name}: {e}"));
 }
 
 impl State {
@@ -296,14 +362,22 @@ impl Peer {
         self.dead.load(Ordering::SeqCst)
     }
 
-    /// Runs one event against the state, then carries out its effects in
-    /// the order Raft's safety needs: save what must survive a crash, then
-    /// release the lock, then send. Every entry point goes through here.
+    /// Runs one event against the state, then [`Peer::settle`]s it before
+    /// the lock is released. Every entry point goes through here (or, on the
+    /// ticker and sender threads, calls `settle` itself before it waits).
     fn with_state<R>(self: &Arc<Self>, event: impl FnOnce(&mut State) -> R) -> R {
         let mut st = self.lock();
         let result = event(&mut st);
+        self.settle(&mut st);
+        result
+    }
+
+    /// Carries out an event's effects in the order Raft's safety needs: save
+    /// what must survive a crash, then wake the threads with new work (which
+    /// run, and send, only once the caller releases the lock).
+    fn settle(&self, st: &mut State) {
         if st.must_persist {
-            self.save(&mut st);
+            self.save(st);
         }
         if std::mem::take(&mut st.wake_ticker) {
             self.ticker_cv.notify_all();
@@ -311,71 +385,33 @@ impl Peer {
         if std::mem::take(&mut st.wake_applier) {
             self.applier_cv.notify_all();
         }
-        let outbox = std::mem::take(&mut st.outbox);
-        drop(st);
-        for message in outbox {
-            self.send(message);
+        if std::mem::take(&mut st.wake_senders) {
+            self.senders_cv.notify_all();
         }
-        result
     }
 
-    /// Sends one message on its own thread and feeds the reply back in.
-    fn send(self: &Arc<Self>, message: Outgoing) {
-        let peer = Arc::clone(self);
-        thread::spawn(move || match message {
-            Outgoing::RequestVote(to, args) => {
-                let reply = peer.peers[to].call("Raft.RequestVote", &args);
-                peer.with_state(|st| peer.on_vote_reply(st, to, &args, reply.ok()));
-            }
-            Outgoing::AppendEntries(to, args) => {
-                let reply = peer.peers[to].call("Raft.AppendEntries", &args);
-                peer.with_state(|st| peer.on_append_reply(st, to, &args, reply.ok()));
-            }
-            Outgoing::InstallSnapshot(to, args) => {
-                let reply = peer.peers[to].call("Raft.InstallSnapshot", &args);
-                peer.with_state(|st| peer.on_snapshot_reply(st, to, &args, reply.ok()));
-            }
-        });
-    }
-
-    /// The ticker thread: starts elections when the timer runs out and sends
-    /// heartbeats while leader.
+    /// The ticker thread: starts an election when the timer runs out. A
+    /// leader's ticker sleeps until the leader steps down (heartbeats are the
+    /// senders' business).
     fn run_ticker(self: Arc<Self>) {
+        let mut st = self.lock();
         loop {
-            let wake_at = self.with_state(|st| {
-                let now = Instant::now();
-                let heartbeat_due = match &mut st.role {
-                    Role::Leader(lead) if now >= lead.next_heartbeat => {
-                        lead.next_heartbeat = now + HEARTBEAT_INTERVAL;
-                        true
-                    }
-                    Role::Leader(_) => false,
-                    Role::Follower | Role::Candidate { .. } => {
-                        if now >= st.election_deadline {
-                            self.start_election(st);
-                        }
-                        false
-                    }
-                };
-                if heartbeat_due {
-                    self.replicate_to_all(st, true);
-                }
-                match &st.role {
-                    Role::Leader(lead) => lead.next_heartbeat,
-                    _ => st.election_deadline,
-                }
-            });
-            let st = self.lock();
             if self.killed() {
                 return;
             }
-            let wait = wake_at.saturating_duration_since(Instant::now());
-            if !wait.is_zero() {
-                drop(self.ticker_cv.wait_timeout(st, wait));
+            let now = Instant::now();
+            if !matches!(st.role, Role::Leader(_)) && now >= st.election_deadline {
+                self.start_election(&mut st);
             }
-            if self.killed() {
-                return;
-            }
+            self.settle(&mut st);
+            st = match st.role {
+                Role::Leader(_) => self.ticker_cv.wait(st).unwrap_or_else(|e| e.into_inner()),
+                _ => {
+                    let wait = st.election_deadline.saturating_duration_since(now);
+                    let waited = self.ticker_cv.wait_timeout(st, wait);
+                    waited.unwrap_or_else(|e| e.into_inner()).0
+                }
+            };
         }
     }
 
@@ -399,20 +435,7 @@ impl Peer {
                         }];
                     }
                     if st.last_applied < st.commit_index {
-                        let mut batch = Vec::new();
-                        while st.last_applied < st.commit_index {
-                            let index = st.last_applied.next();
-                            let Some(entry) = st.log.get(index) else {
-                                break;
-                            };
-                            batch.push(ApplyMsg::Command {
-                                index: index.0,
-                                command: entry.command.clone(),
-                            });
-                            st.last_applied = index;
-                        }
-                        tracing::trace!(target: "commit", peer = self.me, through = %st.last_applied, "applying");
-                        break batch;
+                        break self.committed_batch(&mut st);
                     }
                     st = self.applier_cv.wait(st).unwrap_or_else(|e| e.into_inner());
                 }
@@ -425,5 +448,39 @@ impl Peer {
                 }
             }
         }
+    }
+
+    /// Takes every committed entry not yet applied, in order.
+    ///
+    /// # Panics
+    /// If an entry between `last_applied` and `commit_index` is not in the
+    /// log. Installing a snapshot moves `last_applied` past the entries it
+    /// removes (the snapshot is applied first), and the service snapshots
+    /// only what it has applied, so a missing entry is a bug in this code;
+    /// waiting for it would spin forever.
+    fn committed_batch(&self, st: &mut State) -> Vec<ApplyMsg> {
+        let mut batch = Vec::new();
+        while st.last_applied < st.commit_index {
+            let index = st.last_applied.next();
+            let Some(entry) = st.log.get(index) else {
+                panic!(
+                    "raft peer {}: bug: committed entry {index} is not in the log (last applied {}, commit index {}, \
+                     log holds {}..={} after a snapshot through {})",
+                    self.me,
+                    st.last_applied,
+                    st.commit_index,
+                    st.log.snapshot_index().next(),
+                    st.log.last_index(),
+                    st.log.snapshot_index()
+                );
+            };
+            batch.push(ApplyMsg::Command {
+                index: index.0,
+                command: entry.command.clone(),
+            });
+            st.last_applied = index;
+        }
+        tracing::trace!(target: "commit", peer = self.me, through = %st.last_applied, "applying");
+        batch
     }
 }

@@ -4,38 +4,45 @@
 //! InstallSnapshot.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::rpc::{
     AppendEntriesArgs, AppendEntriesReply, Conflict, InstallSnapshotArgs, InstallSnapshotReply,
 };
+use super::senders::Call;
 use super::types::{LogIndex, PeerId};
-use super::{Outgoing, Peer, PendingSnapshot, Role, State};
+use super::{HEARTBEAT_INTERVAL, MAX_APPEND_BYTES, Peer, PendingSnapshot, Role, State};
 
 impl Peer {
-    /// Leader: brings every follower up to date. A heartbeat goes to each
-    /// follower now; otherwise (new entries, a new commit index) a follower
-    /// with a call in flight gets them when that call returns, so a burst of
-    /// `start`s costs one round trip, not one per command.
-    pub(super) fn replicate_to_all(&self, st: &mut State, heartbeat: bool) {
-        for to in self.others() {
-            self.replicate_to(st, to, heartbeat);
-        }
-    }
-
-    /// Leader: sends follower `to` everything from its `next_index`, or our
-    /// snapshot if that part of the log is compacted away.
-    fn replicate_to(&self, st: &mut State, to: PeerId, now: bool) {
+    /// Leader: what to send follower `to` now, if anything (the rules are
+    /// in [`super::senders`]), counted on its lane. In order:
+    ///
+    /// 1. our snapshot, if `to` needs entries it replaced, none is in flight
+    ///    to it, and the newest call to it (in this term) was answered;
+    /// 2. a batch of entries from its `next_index`, if it has none in flight
+    ///    and is not held back by a lost batch (see [`super::Leadership::hold`]);
+    /// 3. an empty AppendEntries if a heartbeat is due, or if our commit index
+    ///    is news to it and no call of this term is in flight (whose return
+    ///    would be followed by a call carrying it; calls of earlier terms or
+    ///    roles, perhaps stuck for seconds, do not count).
+    pub(super) fn next_replication_call(
+        &self,
+        st: &mut State,
+        to: PeerId,
+        now: Instant,
+    ) -> Option<(u64, Call)> {
         let Role::Leader(lead) = &mut st.role else {
-            return;
+            return None;
         };
-        if !now && lead.in_flight[to] > 0 {
-            lead.pending[to] = true;
-            return;
-        }
-        lead.pending[to] = false;
-        lead.in_flight[to] += 1;
+        let lane = &mut st.lanes[to];
         let next = lead.next_index[to];
-        if next <= st.log.snapshot_index() {
+        let due = now >= lead.heartbeat_due[to];
+        let needs_snapshot = next <= st.log.snapshot_index();
+        let call = if needs_snapshot
+            && !lane.snapshot_in_flight
+            && lane.fresh()
+            && lane.sent > lead.sent_before[to]
+        {
             let args = InstallSnapshotArgs {
                 term: st.current_term,
                 leader: self.me,
@@ -44,31 +51,54 @@ impl Peer {
                 data: self.persister.read_snapshot(),
             };
             tracing::debug!(target: "snapshot", peer = self.me, to, index = %args.last_included_index, "sending snapshot");
-            st.outbox.push(Outgoing::InstallSnapshot(to, args));
-            return;
-        }
-        let prev = next.prev();
-        let args = AppendEntriesArgs {
-            term: st.current_term,
-            leader: self.me,
-            prev_log_index: prev,
-            // `prev` is at or after the snapshot's last entry, whose term is kept.
-            prev_log_term: st.log.term_at(prev).unwrap_or_default(),
-            entries: st.log.entries_from(next),
-            leader_commit: st.commit_index,
+            lane.snapshot_in_flight = true;
+            Call::InstallSnapshot(args)
+        } else if !needs_snapshot
+            && next <= st.log.last_index()
+            && lane.entries_in_flight.is_none()
+            && (!lead.hold[to] || due)
+        {
+            lead.hold[to] = false;
+            let prev = next.prev();
+            let args = AppendEntriesArgs {
+                term: st.current_term,
+                leader: self.me,
+                prev_log_index: prev,
+                // `prev` is at or after the snapshot's last entry, whose term is kept.
+                prev_log_term: st.log.term_at(prev).unwrap_or_default(),
+                entries: st.log.entries_batch(next, MAX_APPEND_BYTES),
+                leader_commit: st.commit_index,
+            };
+            tracing::trace!(target: "append", peer = self.me, to, prev = %prev, n = args.entries.len(), "sending");
+            Call::AppendEntries(args)
+        } else if due
+            || (st.commit_index > lead.commit_sent[to]
+                && !lane.in_flight_after(lead.sent_before[to]))
+        {
+            // A heartbeat, or a probe: it checks the log at the entry before
+            // `next_index` (or at the snapshot's last entry, if `to` needs the
+            // snapshot), and its reply says whether `to` can be reached.
+            let prev = next.prev().max(st.log.snapshot_index());
+            Call::AppendEntries(AppendEntriesArgs {
+                term: st.current_term,
+                leader: self.me,
+                prev_log_index: prev,
+                prev_log_term: st.log.term_at(prev).unwrap_or_default(),
+                entries: Vec::new(),
+                leader_commit: st.commit_index,
+            })
+        } else {
+            return None;
         };
-        tracing::trace!(target: "append", peer = self.me, to, prev = %prev, n = args.entries.len(), "sending");
-        st.outbox.push(Outgoing::AppendEntries(to, args));
-    }
-
-    /// Leader: after a reply from `to`, send again at once if it still lacks
-    /// something and no other call is on its way to it.
-    fn follow_up(&self, st: &mut State, to: PeerId) {
-        let last = st.log.last_index();
-        let Role::Leader(lead) = &st.role else { return };
-        if lead.in_flight[to] == 0 && (lead.pending[to] || lead.next_index[to] <= last) {
-            self.replicate_to(st, to, false);
+        let seq = lane.begin();
+        if let Call::AppendEntries(args) = &call {
+            lead.commit_sent[to] = lead.commit_sent[to].max(args.leader_commit);
+            if !args.entries.is_empty() {
+                lane.entries_in_flight = Some(seq);
+            }
         }
+        lead.heartbeat_due[to] = now + HEARTBEAT_INTERVAL;
+        Some((seq, call))
     }
 
     /// Leader: the reply to an AppendEntries we sent (or its loss). Ignored
@@ -93,15 +123,14 @@ impl Peer {
         let Role::Leader(lead) = &mut st.role else {
             return;
         };
-        lead.in_flight[from] -= 1;
         let Some(reply) = reply else {
-            // Lost: the next heartbeat retries. Retrying at once would spin
-            // against a lossy network.
-            if lead.pending[from] && lead.in_flight[from] == 0 {
-                self.replicate_to(st, from, false);
+            // Lost: retrying at once would spin against a lossy network.
+            if !args.entries.is_empty() {
+                lead.hold[from] = true;
             }
             return;
         };
+        lead.hold[from] = false;
         if reply.success {
             let matched = args.prev_log_index.plus(args.entries.len());
             lead.match_index[from] = lead.match_index[from].max(matched);
@@ -121,7 +150,6 @@ impl Peer {
             lead.next_index[from] = next.clamp(lead.match_index[from].next(), last.next());
             tracing::debug!(target: "append", peer = self.me, to = from, next = %lead.next_index[from], "backing up");
         }
-        self.follow_up(st, from);
     }
 
     /// Leader: commit the highest index a majority holds, provided it is
@@ -138,7 +166,7 @@ impl Peer {
             st.wake_applier = true;
             tracing::debug!(target: "commit", peer = self.me, commit = %candidate, "leader committed");
             // Tell the followers now rather than at the next heartbeat.
-            self.replicate_to_all(st, false);
+            st.wake_senders = true;
         }
     }
 
@@ -277,14 +305,11 @@ impl Peer {
         let Role::Leader(lead) = &mut st.role else {
             return;
         };
-        lead.in_flight[from] -= 1;
+        // Lost: a probe must be answered before the snapshot goes again.
         if reply.is_some() {
             let index = args.last_included_index;
             lead.match_index[from] = lead.match_index[from].max(index);
             lead.next_index[from] = lead.next_index[from].max(index.next());
-            self.follow_up(st, from);
-        } else if lead.pending[from] && lead.in_flight[from] == 0 {
-            self.replicate_to(st, from, false);
         }
     }
 }

@@ -29,11 +29,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::unbounded;
-use labrpc::rng::Rng;
+use labrpc::rng::{Rng, splitmix64};
 use labrpc::{Fault, FaultId, Network, Persister, Server};
 use testkit::Run;
 
-use crate::{Raft, service};
+use crate::{Raft, Start, State, service};
 use applier::Applied;
 
 /// A generous bound on how long a healthy cluster takes to notice a lost
@@ -185,12 +185,12 @@ impl Config {
     }
 
     /// Calls `start` on peer `i` if it is running.
-    pub fn start(&self, i: usize, command: Vec<u8>) -> Option<(u64, u64)> {
+    pub fn start(&self, i: usize, command: Vec<u8>) -> Option<Start> {
         self.raft(i).and_then(|r| r.start(command))
     }
 
-    /// Peer `i`'s `(term, is_leader)`, if it is running.
-    pub fn state(&self, i: usize) -> Option<(u64, bool)> {
+    /// Peer `i`'s term and whether it believes it leads, if it is running.
+    pub fn state(&self, i: usize) -> Option<State> {
         self.raft(i).map(|r| r.state())
     }
 
@@ -277,7 +277,7 @@ impl Config {
             self.applied
                 .new_incarnation(i, &persister.read_snapshot(), self.snapshots);
         let (tx, rx) = unbounded();
-        let raft = Raft::new(ends, i, persister, tx);
+        let raft = Raft::new(ends, i, persister, tx, peer_seed(self.seed, i, incarnation));
         self.net
             .add_server(server_name(i), Server::new([service(&raft)]));
         let applied = Arc::clone(&self.applied);
@@ -331,7 +331,11 @@ impl Config {
             let mut by_term: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
             let mut connected_leaders = Vec::new();
             for i in 0..self.n {
-                if let Some((term, true)) = self.state(i) {
+                if let Some(State {
+                    term,
+                    is_leader: true,
+                }) = self.state(i)
+                {
                     by_term.entry(term).or_default().push(i);
                     if self.is_connected(i) {
                         connected_leaders.push((i, term));
@@ -369,7 +373,7 @@ impl Config {
             if !self.is_connected(i) {
                 continue;
             }
-            if let Some((t, _)) = self.state(i) {
+            if let Some(State { term: t, .. }) = self.state(i) {
                 match term {
                     None => term = Some(t),
                     Some(t0) if t0 != t => self.fail(format!(
@@ -386,7 +390,10 @@ impl Config {
     pub fn check_no_leader(&self) {
         for i in 0..self.n {
             if self.is_connected(i)
-                && let Some((term, true)) = self.state(i)
+                && let Some(State {
+                    term,
+                    is_leader: true,
+                }) = self.state(i)
             {
                 self.fail(format!(
                     "expected no leader among the connected peers, but peer {i} leads term {term}"
@@ -413,7 +420,7 @@ impl Config {
             pause = (pause * 2).min(Duration::from_secs(1));
             if let Some(t0) = start_term {
                 for i in 0..self.n {
-                    if self.state(i).is_some_and(|(t, _)| t > t0) {
+                    if self.state(i).is_some_and(|s| s.term > t0) {
                         return None;
                     }
                 }
@@ -441,9 +448,9 @@ impl Config {
             for _ in 0..self.n {
                 next = (next + 1) % self.n;
                 if self.is_connected(next)
-                    && let Some((i, _)) = self.start(next, command.to_vec())
+                    && let Some(started) = self.start(next, command.to_vec())
                 {
-                    index = Some(i);
+                    index = Some(started.index);
                     break;
                 }
             }
@@ -490,6 +497,15 @@ impl Drop for Config {
         }
         self.net.cleanup();
     }
+}
+
+/// The seed for incarnation `incarnation` of peer `i` (its `Raft::new`
+/// argument): fixed by the run's seed, and different for every peer and
+/// every restart.
+fn peer_seed(run_seed: u64, i: usize, incarnation: u64) -> u64 {
+    let mut state =
+        run_seed ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ incarnation.rotate_left(32);
+    splitmix64(&mut state)
 }
 
 /// New, never-used names for peer `i`'s outgoing ends.
