@@ -45,32 +45,21 @@ fn graded() -> &'static Graded {
             "pub fn answer() -> u64 { 42 \n",
         );
         std::fs::create_dir_all(subs.join("empty")).unwrap_or_else(|e| panic!("mkdir: {e}"));
-        let json = scratch.join("all.json");
-        let csv = scratch.join("all.csv");
         let work = scratch.join("work");
-        let out = common::grader()
-            .arg("--workspace")
-            .arg(common::fixtures())
-            .args(["grade", "--lab", "lab8", "--work-dir"])
-            .arg(&work)
-            .arg("--out")
-            .arg(scratch.join("logs"))
-            .arg("--json")
-            .arg(&json)
-            .arg("--csv")
-            .arg(&csv)
-            .args(["good", "gated", "cheater", "broken", "empty"].map(|n| subs.join(n)))
-            .output()
-            .unwrap_or_else(|e| panic!("cannot start the grader: {e}"));
-        let (stdout, stderr) = common::texts(&out);
-        let csv = std::fs::read_to_string(&csv)
-            .unwrap_or_else(|e| panic!("no CSV written ({e})\nstdout:\n{stdout}\nstderr:\n{stderr}"));
+        let work = work.to_string_lossy().into_owned();
+        let names = ["good", "gated", "cheater", "broken", "empty"].map(|n| subs.join(n));
+        let run = common::grade(
+            &common::fixtures(),
+            &["--lab", "lab8", "--work-dir", work.as_str()],
+            &names,
+            &scratch,
+        );
         Graded {
-            status: out.status.code(),
-            json: common::read_json(&json),
-            csv,
-            stdout,
-            stderr,
+            status: run.status,
+            json: run.json,
+            csv: run.csv,
+            stdout: run.stdout,
+            stderr: run.stderr,
         }
     })
 }

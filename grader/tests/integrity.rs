@@ -6,6 +6,8 @@
 
 mod common;
 
+use std::path::PathBuf;
+
 use common::write;
 
 const SKELETON_FORGING_LIBTEST: &str = "pub fn answer() -> u64 {\n    println!(\"test answer_is_42 ... ok\");\n    println!(\"test result: ok. 1 passed; 0 failed\");\n    std::process::exit(0)\n}\npub fn double(x: u64) -> u64 { let _ = x; todo!() }\n";
@@ -61,20 +63,11 @@ fn tampering_is_refused_by_the_policy_and_honesty_scores_full_marks() {
         &subs.join("shadows").join("lab8-answer/src/answer.rs"),
         SHADOWS_THE_TESTS,
     );
-    let json = scratch.join("grades.json");
-    let out = common::grader()
-        .arg("--workspace")
-        .arg(common::fixtures())
-        .args(["grade", "--lab", "lab8", "--out"])
-        .arg(scratch.join("logs"))
-        .arg("--json")
-        .arg(&json)
-        .args(cases.iter().map(|(n, _, _)| subs.join(n)))
-        .arg(subs.join("shadows"))
-        .output()
-        .unwrap_or_else(|e| panic!("cannot start the grader: {e}"));
-    let (stdout, stderr) = common::texts(&out);
-    let v = common::read_json(&json);
+    let mut all: Vec<PathBuf> = cases.iter().map(|(n, _, _)| subs.join(n)).collect();
+    all.push(subs.join("shadows"));
+    let run = common::grade(&common::fixtures(), &["--lab", "lab8"], &all, &scratch);
+    let (stdout, stderr) = (&run.stdout, &run.stderr);
+    let v = run.json;
     let shadows = v["submissions"]
         .as_array()
         .and_then(|a| a.iter().find(|s| s["name"] == "shadows"))

@@ -73,24 +73,17 @@ fn small_kit(at: &Path) {
 }
 
 fn grade(kit: &Path, sub: &Path, scratch: &Path, extra: &[&str]) -> (serde_json::Value, String) {
-    let json = scratch.join(format!("grade{}.json", extra.len()));
-    let out = common::grader()
-        .arg("--workspace")
-        .arg(kit)
-        .args(["grade", "--lab", "lab7"])
-        .args(extra)
-        .arg("--target-dir")
-        .arg(Path::new(env!("CARGO_TARGET_TMPDIR")).join("raft-consumer-target"))
-        .arg("--out")
-        .arg(scratch.join("logs"))
-        .arg("--json")
-        .arg(&json)
-        .arg(sub)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot start the grader: {e}"));
-    let (stdout, stderr) = common::texts(&out);
-    let text = format!("{stdout}\n{stderr}");
-    (common::read_json(&json), text)
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("raft-consumer-target");
+    let target = target.to_string_lossy().into_owned();
+    let mut args = vec!["--lab", "lab7", "--target-dir", target.as_str()];
+    args.extend_from_slice(extra);
+    let run = common::grade(
+        kit,
+        &args,
+        &[sub.to_path_buf()],
+        &scratch.join(format!("grade{}", extra.len())),
+    );
+    (run.json, format!("{}\n{}", run.stdout, run.stderr))
 }
 
 #[test]

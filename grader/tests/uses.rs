@@ -39,29 +39,11 @@ struct Graded {
 }
 
 fn grade(scratch: &Path, args: &[&str], subs: &[PathBuf]) -> Graded {
-    let json = scratch.join("grades.json");
-    let csv = scratch.join("grades.csv");
-    let out = common::grader()
-        .arg("--workspace")
-        .arg(common::fixtures())
-        .arg("grade")
-        .args(args)
-        .arg("--out")
-        .arg(scratch.join("logs"))
-        .arg("--json")
-        .arg(&json)
-        .arg("--csv")
-        .arg(&csv)
-        .args(subs)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot start the grader: {e}"));
-    let (stdout, stderr) = common::texts(&out);
-    let csv = std::fs::read_to_string(&csv)
-        .unwrap_or_else(|e| panic!("no CSV ({e})\nstdout:\n{stdout}\nstderr:\n{stderr}"));
+    let run = common::grade(&common::fixtures(), args, subs, scratch);
     Graded {
-        json: common::read_json(&json),
-        csv,
-        stdout: format!("{stdout}\n{stderr}"),
+        json: run.json,
+        csv: run.csv,
+        stdout: format!("{}\n{}", run.stdout, run.stderr),
     }
 }
 

@@ -73,3 +73,50 @@ pub fn write(path: &Path, text: &str) {
     }
     std::fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
 }
+
+/// What one `grader grade` call left: its exit status, output and exports.
+pub struct GradeRun {
+    /// Exit status.
+    pub status: Option<i32>,
+    /// stdout.
+    pub stdout: String,
+    /// stderr.
+    pub stderr: String,
+    /// The `--json` export.
+    pub json: serde_json::Value,
+    /// The `--csv` export.
+    pub csv: String,
+}
+
+/// Runs `grader --workspace WS grade ARGS... SUBS...` with its logs, JSON
+/// and CSV under `scratch`, and reads the exports back.
+pub fn grade(ws: &Path, args: &[&str], subs: &[PathBuf], scratch: &Path) -> GradeRun {
+    std::fs::create_dir_all(scratch)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", scratch.display()));
+    let json = scratch.join("grades.json");
+    let csv = scratch.join("grades.csv");
+    let out = grader()
+        .arg("--workspace")
+        .arg(ws)
+        .arg("grade")
+        .args(args)
+        .arg("--out")
+        .arg(scratch.join("logs"))
+        .arg("--json")
+        .arg(&json)
+        .arg("--csv")
+        .arg(&csv)
+        .args(subs)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start the grader: {e}"));
+    let (stdout, stderr) = texts(&out);
+    let csv = std::fs::read_to_string(&csv)
+        .unwrap_or_else(|e| panic!("no CSV written ({e})\nstdout:\n{stdout}\nstderr:\n{stderr}"));
+    GradeRun {
+        status: out.status.code(),
+        json: read_json(&json),
+        csv,
+        stdout,
+        stderr,
+    }
+}
