@@ -42,6 +42,7 @@ const EXAMPLES: &str = "Examples:
   grader stress lab2/B --until-fail       repeat until the first failure
   grader grade subs/* --csv grades.csv    grade many submissions
   grader handout ../handout               write the student workspace
+  grader plant lab2 -n 3                  which tests catch each planted bug
 
 Exit status: 0 all runs passed, 1 some run failed, 2 the grader could not run
 (it says why), 130 interrupted by Ctrl-C (partial table printed, logs kept).";
@@ -62,15 +63,8 @@ pub enum Cmd {
         /// Only these tests (repeatable).
         #[arg(long = "test", value_name = "NAME")]
         tests: Vec<String>,
-        /// Runs of every test.
-        #[arg(
-            short = 'n',
-            long = "iterations",
-            default_value_t = 1,
-            value_name = "ITER",
-            value_parser = parse_positive
-        )]
-        iterations: u64,
+        #[command(flatten)]
+        iterations: Iterations,
         #[command(flatten)]
         opts: RunOpts,
         #[command(flatten)]
@@ -108,15 +102,8 @@ pub enum Cmd {
         /// Labs or parts to grade (repeatable); default: all.
         #[arg(long = "lab", value_name = "LAB[/PART]")]
         labs: Vec<String>,
-        /// Runs of every test.
-        #[arg(
-            short = 'n',
-            long = "iterations",
-            default_value_t = 1,
-            value_name = "ITER",
-            value_parser = parse_positive
-        )]
-        iterations: u64,
+        #[command(flatten)]
+        iterations: Iterations,
         /// A lab the graded labs build on (`uses` in grade.toml) to take
         /// from the kit's reference instead of the submission (repeatable),
         /// so e.g. a broken Raft need not zero a good service built on it.
@@ -157,6 +144,25 @@ pub enum Cmd {
         #[arg(long)]
         update: bool,
     },
+    /// Prove the tests bite: plant each bug of LAB/planted.toml in its own
+    /// copy of the reference, run the lab's tests on it, and report which
+    /// tests caught each bug (maintainers only; the handout leaves the file
+    /// out). Exit status 0 when every bug was caught, 1 when one survived.
+    Plant {
+        /// The lab (package name or short form like `lab2`).
+        #[arg(value_name = "LAB")]
+        lab: String,
+        /// Only these bugs (repeatable); default: every bug in the file.
+        #[arg(long = "bug", value_name = "NAME")]
+        bugs: Vec<String>,
+        /// Only these tests (repeatable); default: every test of the lab.
+        #[arg(long = "test", value_name = "NAME")]
+        tests: Vec<String>,
+        #[command(flatten)]
+        iterations: Iterations,
+        #[command(flatten)]
+        opts: RunOpts,
+    },
     /// Check what students start from: write the handout, build it
     /// warning-free, and run every test of each lab once against the
     /// skeleton; each must fail quickly with a todo!() message.
@@ -178,6 +184,20 @@ pub enum Cmd {
         #[arg(short = 'j', long = "jobs", default_value_t = DEFAULT_JOBS, value_name = "WORKERS", value_parser = parse_jobs)]
         jobs: usize,
     },
+}
+
+/// How many runs of every test (`-n`).
+#[derive(Args, Debug, Clone, Copy)]
+pub struct Iterations {
+    /// Runs of every test.
+    #[arg(
+        short = 'n',
+        long = "iterations",
+        default_value_t = 1,
+        value_name = "ITER",
+        value_parser = parse_positive
+    )]
+    pub iterations: u64,
 }
 
 /// How runs are carried out.

@@ -140,6 +140,43 @@ pub fn run(
     Ok(finish_of(&[graded], interrupt))
 }
 
+/// Builds and runs one lab of a copy of the kit at `tree` (made by
+/// [`handout::prepare_tree`] and changed by the caller, as `grader plant`
+/// does) and returns its results under `name`. Builds into `target`.
+pub fn run_copy(
+    kit: &Workspace,
+    tree: &Path,
+    name: &str,
+    package: &str,
+    req: &RunRequest<'_>,
+    target: &Path,
+    interrupt: &AtomicBool,
+) -> Result<Graded> {
+    let ws = Workspace::load(tree)?;
+    let lab = ws.find_lab(package)?;
+    let mut sels = ws.select(req.labs)?;
+    sels.retain(|s| s.lab == lab);
+    if sels.is_empty() {
+        sels.push(Selection { lab, part: None });
+    }
+    let out_root = out_dir(req.opts)?;
+    let on_reference = kit
+        .uses_of(&[lab])
+        .into_iter()
+        .map(|i| kit.labs[i].package.clone())
+        .collect();
+    let copy = Tree {
+        ws: &ws,
+        selections: &sels,
+        name,
+        target_dir: Some(target.to_path_buf()),
+        whole_workspace: false,
+        refused: Vec::new(),
+        on_reference,
+    };
+    run_tree(&copy, req, &out_root.join(name), interrupt)
+}
+
 fn finish_of(graded: &[Graded], interrupt: &AtomicBool) -> Finish {
     if interrupt.load(std::sync::atomic::Ordering::SeqCst) {
         Finish::Interrupted

@@ -29,6 +29,7 @@ mod error;
 mod export;
 mod handout;
 mod plan;
+mod plant;
 mod policy;
 mod process;
 mod progress;
@@ -107,7 +108,7 @@ fn dispatch(cli: Cli) -> Result<Finish> {
             let req = RunRequest {
                 labs: &labs,
                 tests: &tests,
-                stop: StopRule::Iterations(iterations.max(1)),
+                stop: StopRule::Iterations(iterations.iterations.max(1)),
                 opts: &opts,
                 score: true,
             };
@@ -150,7 +151,7 @@ fn dispatch(cli: Cli) -> Result<Finish> {
             let req = RunRequest {
                 labs: &labs,
                 tests: &[],
-                stop: StopRule::Iterations(iterations.max(1)),
+                stop: StopRule::Iterations(iterations.iterations.max(1)),
                 opts: &opts,
                 score: true,
             };
@@ -196,6 +197,22 @@ fn dispatch(cli: Cli) -> Result<Finish> {
             };
             handout::write_handout(&ws, &out, &opts)?;
             Ok(Finish::AllPassed)
+        }
+        Some(Cmd::Plant {
+            lab,
+            bugs,
+            tests,
+            iterations,
+            opts,
+        }) => {
+            let req = RunRequest {
+                labs: &[],
+                tests: &tests,
+                stop: StopRule::Iterations(iterations.iterations.max(1)),
+                opts: &opts,
+                score: false,
+            };
+            plant::plant(&ws, &lab, &bugs, &req, &INTERRUPT)
         }
         Some(Cmd::CheckSkeleton {
             labs,

@@ -3,9 +3,9 @@
 //! Run with `cargo test -p lab2-raft 2a`.
 
 use std::thread;
+use std::time::Duration;
 
 use lab2_raft::tester::{Config, ELECTION_TIMEOUT};
-use std::time::Duration;
 
 /// A fresh cluster elects one leader, and keeps it (and its term) while
 /// nothing fails.
@@ -117,6 +117,71 @@ fn deaf_leader_yields_2a() {
             "peer {follower} never became leader while the deposed leader {old} (whose replies are lost) kept sending old-term heartbeats; \
              an AppendEntries from an older term must not reset the election timer"
         ));
+    }
+    cfg.check_one_leader();
+    cfg.end(&run);
+}
+
+/// The highest term any running peer is in.
+fn highest_term(cfg: &Config) -> u64 {
+    (0..cfg.n())
+        .filter_map(|i| cfg.state(i))
+        .map(|s| s.term)
+        .max()
+        .unwrap_or(0)
+}
+
+/// A lossy network is no reason to elect: on five peers that lose a tenth
+/// of their messages but are never cut off, the leader's heartbeats get
+/// through often enough that followers do not time out. A follower that
+/// does not reset its election timer on a heartbeat, or a leader that sends
+/// them too rarely, starts an election every timeout.
+#[test]
+fn no_needless_elections_2a() {
+    let run = testkit::begin!();
+    let n = 5;
+    let cfg = Config::new(&run, n, false, false);
+    let watch = Duration::from_secs_f64(run.limit("watch_secs"));
+    let allowed = run.limit("max_new_terms") as u64;
+
+    cfg.check_one_leader();
+    // Let every follower hear from the leader.
+    thread::sleep(ELECTION_TIMEOUT / 2);
+    let before = highest_term(&cfg);
+    thread::sleep(watch);
+    let after = highest_term(&cfg);
+    println!("the highest term went from {before} to {after} in {watch:?}");
+    if after > before + allowed {
+        cfg.fail(format!(
+            "on a cluster that lost messages but was never cut off, the term went from {before} to {after} in {watch:?} \
+             (at most {allowed} new terms allowed): followers keep timing out; does a follower reset its election \
+             timer on every AppendEntries from the current leader, and does the leader send heartbeats several times \
+             per election timeout?"
+        ));
+    }
+    cfg.check_one_leader();
+    cfg.end(&run);
+}
+
+/// Elections while replies arrive up to seconds late (long reordering): a
+/// vote granted in an earlier term must not count in a later one, and a
+/// late reply from an old term must not unseat anyone. The leader is cut
+/// off again and again; each time the others elect a new one, and when it
+/// returns there is still exactly one. The leader watcher fails the test
+/// the moment two peers lead one term.
+#[test]
+fn elections_with_late_replies_2a() {
+    let run = testkit::begin!();
+    let n = 5;
+    let cfg = Config::new(&run, n, true, false);
+    cfg.long_reordering(true);
+
+    let mut leader = cfg.check_one_leader();
+    for _ in 0..6 {
+        cfg.disconnect(leader);
+        cfg.check_one_leader();
+        cfg.connect(leader);
+        leader = cfg.check_one_leader();
     }
     cfg.check_one_leader();
     cfg.end(&run);

@@ -176,7 +176,7 @@ fn unreliable_agree_2c() {
             cfg.one(&cmd(round), 1, true);
         }
     });
-    cfg.net().set_reliable(true);
+    cfg.unreliable(false);
     cfg.one(&cmd(100), n, true);
     cfg.end(&run);
 }
@@ -193,7 +193,7 @@ fn figure8_unreliable_2c() {
     let mut up = n;
     for iteration in 0..1000 {
         if iteration == 200 {
-            cfg.net().set_long_reordering(true);
+            cfg.long_reordering(true);
         }
         let mut leader = None;
         for i in 0..n {
@@ -409,7 +409,7 @@ fn churn(reliable: bool) {
         }
 
         thread::sleep(ELECTION_TIMEOUT);
-        cfg.net().set_reliable(true);
+        cfg.unreliable(false);
         for i in 0..n {
             if cfg.raft(i).is_none() {
                 cfg.restart(i);

@@ -19,18 +19,30 @@ enum Victim {
     Crashed,
 }
 
-/// Thirty rounds: a victim falls behind while enough entries are committed
-/// for the others to snapshot past it, then returns and must catch up;
-/// the persisted Raft state must stay small throughout.
-fn snapshot_rounds(reliable: bool, victim_fate: Victim) {
+/// The network of [`snapshot_rounds`].
+#[derive(Clone, Copy, PartialEq)]
+enum Network {
+    Reliable,
+    Unreliable,
+    /// Unreliable, and replies may arrive seconds late (long reordering):
+    /// InstallSnapshot and AppendEntries replies from long ago must not
+    /// move a follower's progress backwards or forwards wrongly.
+    LateReplies,
+}
+
+/// `rounds` rounds: a victim falls behind while enough entries are
+/// committed for the others to snapshot past it, then returns and must
+/// catch up; the persisted Raft state must stay small throughout.
+fn snapshot_rounds(network: Network, victim_fate: Victim, rounds: usize) {
     let run = testkit::begin!();
     let n = 3;
-    let cfg = Config::new(&run, n, reliable, true);
+    let cfg = Config::new(&run, n, network == Network::Reliable, true);
+    cfg.long_reordering(network == Network::LateReplies);
     let max_state = run.limit("max_raft_state_bytes") as usize;
     cfg.one(&cfg.random_cmd(), n, true);
     let mut leader = cfg.check_one_leader();
 
-    for round in 0..30 {
+    for round in 0..rounds {
         let (mut sender, mut victim) = (leader, (leader + 1) % n);
         if round % 3 == 1 {
             // Sometimes the victim is the leader, and a follower is asked.
@@ -86,31 +98,38 @@ fn snapshot_rounds(reliable: bool, victim_fate: Victim) {
 /// Snapshots are taken and the log is trimmed while all peers keep up.
 #[test]
 fn snapshot_basic_2d() {
-    snapshot_rounds(true, Victim::Spared);
+    snapshot_rounds(Network::Reliable, Victim::Spared, 30);
 }
 
 /// A disconnected peer catches up through InstallSnapshot.
 #[test]
 fn snapshot_install_2d() {
-    snapshot_rounds(true, Victim::Disconnected);
+    snapshot_rounds(Network::Reliable, Victim::Disconnected, 30);
 }
 
 /// The same over an unreliable network.
 #[test]
 fn snapshot_install_unreliable_2d() {
-    snapshot_rounds(false, Victim::Disconnected);
+    snapshot_rounds(Network::Unreliable, Victim::Disconnected, 30);
+}
+
+/// A disconnected peer catches up through InstallSnapshot while replies
+/// arrive up to seconds late.
+#[test]
+fn snapshot_install_late_replies_2d() {
+    snapshot_rounds(Network::LateReplies, Victim::Disconnected, 8);
 }
 
 /// A crashed peer restarts from its snapshot and catches up.
 #[test]
 fn snapshot_install_crash_2d() {
-    snapshot_rounds(true, Victim::Crashed);
+    snapshot_rounds(Network::Reliable, Victim::Crashed, 30);
 }
 
 /// The same over an unreliable network.
 #[test]
 fn snapshot_install_uncrash_2d() {
-    snapshot_rounds(false, Victim::Crashed);
+    snapshot_rounds(Network::Unreliable, Victim::Crashed, 30);
 }
 
 /// Everyone crashes after snapshots were taken; the log resumes where it

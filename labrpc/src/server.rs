@@ -111,6 +111,7 @@ pub struct Server {
 struct ServerInner {
     services: BTreeMap<String, Service>,
     executed: AtomicU64,
+    received_bytes: AtomicU64,
 }
 
 /// What the caller asked for, with its types, for dispatch-time checks.
@@ -159,6 +160,7 @@ impl Server {
             inner: Arc::new(ServerInner {
                 services: map,
                 executed: AtomicU64::new(0),
+                received_bytes: AtomicU64::new(0),
             }),
         }
     }
@@ -166,6 +168,13 @@ impl Server {
     /// How many calls this server has executed (dispatched to a handler).
     pub fn executed(&self) -> u64 {
         self.inner.executed.load(Ordering::Relaxed)
+    }
+
+    /// The bytes of the arguments of every call this server executed: what
+    /// reached it through the network (a lower bound on what a peer must
+    /// have been told to know what it knows).
+    pub fn received_bytes(&self) -> u64 {
+        self.inner.received_bytes.load(Ordering::Relaxed)
     }
 
     /// Every registered `"Service.Method"`, sorted.
@@ -208,6 +217,9 @@ impl Server {
             )));
         }
         self.inner.executed.fetch_add(1, Ordering::Relaxed);
+        self.inner
+            .received_bytes
+            .fetch_add(req.args.len() as u64, Ordering::Relaxed);
         (method.handler)(req.args).map_err(|m| DispatchError::Codec(format!("labrpc: {m}")))
     }
 }

@@ -461,10 +461,15 @@ fn counters_give_rpcs_and_bytes_overall_and_per_peer() {
     // The current incarnation's count starts again; all lives' does not.
     c.crash(1);
     assert_eq!((c.rpc_count(1), c.served_rpcs(1)), (0, 10));
+    let args = labrpc::encode(&1000u64).unwrap().len() as u64;
+    assert_eq!(c.served_bytes(1), 10 * args, "argument bytes only");
     c.restart(1);
     c.connect(1);
     p.add(1, 1).expect("add to the new incarnation");
     assert_eq!((c.rpc_count(1), c.served_rpcs(1)), (1, 11));
+    let one = labrpc::encode(&1u64).unwrap().len() as u64;
+    assert_eq!(c.served_bytes(1), 10 * args + one);
+    assert_eq!(c.served_bytes(2), 0, "the failed call never executed");
 
     let m = c.fabric().metrics();
     assert_eq!(

@@ -235,6 +235,16 @@ impl Applied {
         (count, command.cloned())
     }
 
+    /// The bytes of the commands peer `i` has applied (in any incarnation,
+    /// or through a snapshot) at indices outside `except`.
+    pub fn bytes_applied_except(&self, i: usize, except: &std::collections::BTreeSet<u64>) -> u64 {
+        self.lock().logs[i]
+            .iter()
+            .filter(|(k, _)| !except.contains(k))
+            .map(|(_, c)| c.len() as u64)
+            .sum()
+    }
+
     /// The highest index any peer applied.
     pub fn max_index(&self) -> u64 {
         self.lock().max_index

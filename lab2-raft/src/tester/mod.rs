@@ -1,40 +1,55 @@
 //! The harness the lab's tests drive. Students read it to understand a
 //! failure, never edit it: grading uses a pristine copy.
 //!
-//! A [`Config`] is a cluster of `n` Raft peers on one simulated [`Network`],
-//! with one client end per ordered pair of peers, so any partition can be
-//! made by enabling and disabling ends. It can:
+//! A [`Config`] is a cluster of `n` Raft peers on the kit's shared cluster
+//! harness ([`testkit::cluster`]), which every multi-server lab uses: one
+//! simulated network, one client end per ordered pair of peers, and the
+//! fault verbs. `Config` dereferences to that [`Cluster`], so a test can:
 //!
-//! - **partition**: [`Config::disconnect`] / [`Config::connect`] cut a peer
-//!   off from everyone / join it back;
-//! - **crash**: [`Config::crash`] cuts the peer off, deletes its server (so a
-//!   reply it is computing is never delivered), keeps a copy of its
-//!   persister (what it saved is all that survives) and kills it;
-//! - **restart**: [`Config::restart`] starts a new Raft from that copy, with
-//!   fresh end names so messages of the dead incarnation cannot arrive;
-//! - **check** what the peers apply ([`applier`]): every peer must apply the
-//!   same command at each index, in order, and snapshots must carry the index
-//!   they were taken at. In snapshot mode the harness acts as a service that
-//!   snapshots every [`applier::SNAPSHOT_EVERY`] entries.
+//! - **partition**: `disconnect(i)` / `connect(i)` cut a peer off from
+//!   everyone / join it back; `partition`, `deafen`, `partition_oneway`;
+//! - **crash**: `crash(i)` cuts the peer off, deletes its server (so a reply
+//!   it is computing is never delivered), keeps a copy of its persister
+//!   (what it saved is all that survives) and kills it;
+//! - **restart**: `restart(i)` starts a new Raft from that copy, with fresh
+//!   ends so messages of the dead incarnation cannot arrive;
+//! - turn the network's knobs: `unreliable`, `long_reordering`.
+//!
+//! `Config` adds what is Raft's, and checks safety all the time, in every
+//! test, whatever the test itself looks at:
+//!
+//! - **one leader per term, ever** ([`watch`]): a watcher samples every
+//!   peer's state every 10 ms, and every state a helper reads is checked
+//!   too; no peer's term goes down;
+//! - **what the peers apply** ([`applier`]): every peer applies index
+//!   `k + 1` right after `k`, no two peers apply different commands at one
+//!   index, and snapshots carry the index they were taken at. In snapshot
+//!   mode the harness acts as a service that snapshots every
+//!   [`applier::SNAPSHOT_EVERY`] entries;
+//! - **the network was used** ([`Config::check_network_use`], at the end
+//!   of each test): a peer received at least the bytes of every command it
+//!   applied that the test did not give it.
 //!
 //! The helpers ([`Config::check_one_leader`], [`Config::one`], ...) wait for
 //! conditions with deadlines and fail the test with a message that says what
 //! was expected, what happened and the seed.
 
 pub mod applier;
+pub mod watch;
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::unbounded;
-use labrpc::rng::{Rng, splitmix64};
-use labrpc::{Fault, FaultId, Network, Persister, Server};
+use labrpc::rng::splitmix64;
 use testkit::Run;
+use testkit::cluster::{Cluster, Fabric, Incarnation, Node, Peers};
 
 use crate::{Raft, Start, State, service};
 use applier::Applied;
+use watch::{Ledger, Watch};
 
 /// A generous bound on how long a healthy cluster takes to notice a lost
 /// leader and elect another; tests sleep this long to let elections happen.
@@ -57,34 +72,43 @@ pub fn show(command: &[u8]) -> String {
     }
 }
 
-/// The peers as the harness sees them.
-struct World {
-    rafts: Vec<Option<Raft>>,
-    connected: Vec<bool>,
-    /// Each peer's stable storage; replaced by a copy at every crash.
-    saved: Vec<Arc<Persister>>,
-    /// `end_names[i][j]`: the end peer `i` uses to call peer `j`.
-    end_names: Vec<Vec<String>>,
-    /// The faults that make each peer deaf (see [`Config::deafen`]).
-    deaf: Vec<Vec<FaultId>>,
-    next_end: u64,
+/// What the harness keeps for each running peer: its Raft and which
+/// incarnation of the peer it is.
+#[derive(Clone)]
+pub struct Peer {
+    /// The peer's Raft.
+    pub raft: Raft,
+    /// How many times the peer has been started, this one included.
+    pub incarnation: u64,
 }
 
 /// A Raft cluster under test. Shareable between threads (`&Config` is
 /// `Sync`), so client threads can call [`Config::start`] concurrently.
+///
+/// The cluster itself (connect, disconnect, crash, restart, deafen, the
+/// network knobs, counters, the seeded generator) is the kit's shared
+/// harness, [`testkit::cluster::Cluster`]: `Config` dereferences to it, and
+/// adds what is Raft's: starting commands, reading states, and the checks.
 pub struct Config {
-    net: Network,
-    n: usize,
-    seed: u64,
+    // Declared first so it is dropped first: the watcher stops before the
+    // cluster's peers are killed.
+    _watch: Watch,
+    cluster: Arc<Cluster<Peer>>,
     snapshots: bool,
     leader_timeout: Duration,
-    world: Mutex<World>,
     applied: Arc<Applied>,
-    rng: Mutex<Rng>,
+    ledger: Arc<Ledger>,
+    /// The indices at which each peer accepted a [`Config::start`]: the
+    /// commands the test handed it rather than the network.
+    started: Mutex<Vec<BTreeSet<u64>>>,
 }
 
-fn server_name(i: usize) -> String {
-    format!("server-{i}")
+impl std::ops::Deref for Config {
+    type Target = Cluster<Peer>;
+
+    fn deref(&self) -> &Cluster<Peer> {
+        &self.cluster
+    }
 }
 
 impl Config {
@@ -95,73 +119,32 @@ impl Config {
     ///
     /// Reads `leader_secs` (how long a cluster may go without a leader) from
     /// the test's `grade.toml` limits and reports peers, RPCs and bytes
-    /// through `run`.
+    /// through `run`. The leader watcher ([`watch`]) runs from the start.
     pub fn new(run: &Run, n: usize, reliable: bool, snapshots: bool) -> Config {
-        testkit::log::init();
-        let seed = run.seed();
-        let net = Network::with_seed(seed);
-        net.set_reliable(reliable);
-        net.set_long_delays(true);
-        let measured = net.clone();
-        let peers = n as u32;
-        run.measure(move || testkit::Metrics {
-            peers,
-            rpcs: measured.total_rpcs(),
-            bytes: measured.total_bytes(),
-        });
-        let mut world = World {
-            rafts: vec![None; n],
-            connected: vec![false; n],
-            saved: (0..n).map(|_| Arc::new(Persister::new())).collect(),
-            end_names: vec![Vec::new(); n],
-            deaf: vec![Vec::new(); n],
-            next_end: 0,
-        };
-        for i in 0..n {
-            world.end_names[i] = fresh_end_names(&mut world.next_end, i, n);
-        }
-        let cfg = Config {
-            net,
-            n,
-            seed,
+        let fabric = Fabric::new(run);
+        fabric.unreliable(!reliable);
+        fabric.long_delays(true);
+        let seed = fabric.seed();
+        let applied = Arc::new(Applied::new(n, seed));
+        let factory_applied = Arc::clone(&applied);
+        let cluster = Arc::new(Cluster::start(&fabric, Peers::new(n), move |node| {
+            start_peer(&node, &factory_applied, snapshots, seed)
+        }));
+        let ledger = Arc::new(Ledger::new(seed));
+        Config {
+            _watch: Watch::start(Arc::clone(&cluster), Arc::clone(&ledger)),
+            cluster,
             snapshots,
             leader_timeout: Duration::from_secs_f64(run.limit("leader_secs")),
-            world: Mutex::new(world),
-            applied: Arc::new(Applied::new(n, seed)),
-            rng: Mutex::new(Rng::new(seed ^ 0x7e57_7e57)),
-        };
-        for i in 0..n {
-            cfg.restart(i);
+            applied,
+            ledger,
+            started: Mutex::new(vec![BTreeSet::new(); n]),
         }
-        for i in 0..n {
-            cfg.connect(i);
-        }
-        cfg
     }
 
-    fn world(&self) -> MutexGuard<'_, World> {
-        self.world.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Fails the test: `msg` plus the seed that reproduces the faults.
-    #[track_caller]
-    pub fn fail(&self, msg: impl std::fmt::Display) -> ! {
-        panic!("{msg} (seed {})", self.seed)
-    }
-
-    /// Number of peers.
-    pub fn n(&self) -> usize {
-        self.n
-    }
-
-    /// The network, for the knobs tests turn (reliability, reordering).
-    pub fn net(&self) -> &Network {
-        &self.net
-    }
-
-    /// A number below `n` from the run's seeded generator.
-    pub fn random(&self, n: u64) -> u64 {
-        self.rng.lock().unwrap_or_else(|e| e.into_inner()).below(n)
+    /// Whether the harness snapshots (part D's tests).
+    pub fn snapshots(&self) -> bool {
+        self.snapshots
     }
 
     /// A fresh random command value.
@@ -169,150 +152,32 @@ impl Config {
         cmd(self.random(u64::MAX))
     }
 
-    /// Sleeps a random time below `max_ms` milliseconds.
-    pub fn sleep_random(&self, max_ms: u64) {
-        thread::sleep(Duration::from_millis(self.random(max_ms)));
-    }
-
     /// Peer `i`'s current Raft, if it is running.
     pub fn raft(&self, i: usize) -> Option<Raft> {
-        self.world().rafts[i].clone()
-    }
-
-    /// Whether peer `i` is connected.
-    pub fn is_connected(&self, i: usize) -> bool {
-        self.world().connected[i]
+        self.handle(i).map(|p| p.raft)
     }
 
     /// Calls `start` on peer `i` if it is running.
     pub fn start(&self, i: usize, command: Vec<u8>) -> Option<Start> {
-        self.raft(i).and_then(|r| r.start(command))
+        let started = self.raft(i).and_then(|r| r.start(command));
+        if let Some(s) = started {
+            lock(&self.started)[i].insert(s.index);
+        }
+        started
     }
 
     /// Peer `i`'s term and whether it believes it leads, if it is running.
+    /// Every state read is also checked by the leader watcher's rules.
     pub fn state(&self, i: usize) -> Option<State> {
-        self.raft(i).map(|r| r.state())
-    }
-
-    /// Joins peer `i` to every connected peer (both directions).
-    pub fn connect(&self, i: usize) {
-        let mut w = self.world();
-        w.connected[i] = true;
-        for j in 0..self.n {
-            if w.connected[j] {
-                self.net.enable(&w.end_names[i][j], true);
-                self.net.enable(&w.end_names[j][i], true);
-            }
-        }
-        tracing::info!(target: "test", peer = i, "connected");
-    }
-
-    /// Cuts peer `i` off from every other peer (both directions).
-    pub fn disconnect(&self, i: usize) {
-        let mut w = self.world();
-        w.connected[i] = false;
-        for j in 0..self.n {
-            self.net.enable(&w.end_names[i][j], false);
-            self.net.enable(&w.end_names[j][i], false);
-        }
-        tracing::info!(target: "test", peer = i, "disconnected");
-    }
-
-    /// Makes peer `i` deaf: its requests still reach the others, but every
-    /// reply to it is lost (a one-way network failure). Lasts until
-    /// [`Config::undeafen`] or the peer's next restart.
-    pub fn deafen(&self, i: usize) {
-        let mut w = self.world();
-        for j in (0..self.n).filter(|&j| j != i) {
-            let fault = Fault::drop_reply().on_end(w.end_names[i][j].clone());
-            let id = self.net.add_fault(fault);
-            w.deaf[i].push(id);
-        }
-        tracing::info!(target: "test", peer = i, "deafened: replies to it are lost");
-    }
-
-    /// Undoes [`Config::deafen`].
-    pub fn undeafen(&self, i: usize) {
-        let mut w = self.world();
-        for id in std::mem::take(&mut w.deaf[i]) {
-            self.net.remove_fault(id);
-        }
-    }
-
-    /// Crashes peer `i`: cut off, server deleted, persister copied (the
-    /// dead incarnation keeps writing to the old one, which nobody reads),
-    /// Raft killed. No-op if it is not running.
-    pub fn crash(&self, i: usize) {
-        self.disconnect(i);
-        let mut w = self.world();
-        self.net.delete_server(&server_name(i));
-        // Copy before killing: whatever the dying peer saves from now on
-        // never happened, as far as its next incarnation can tell.
-        w.saved[i] = Arc::new(w.saved[i].copy());
-        if let Some(raft) = w.rafts[i].take() {
-            drop(w);
-            raft.kill();
-        }
-        tracing::info!(target: "test", peer = i, "crashed");
-    }
-
-    /// (Re)starts peer `i` from its saved state, crashing it first if it is
-    /// running. The peer starts disconnected: call [`Config::connect`].
-    pub fn restart(&self, i: usize) {
-        self.crash(i);
-        self.undeafen(i);
-        let mut w = self.world();
-        let names = fresh_end_names(&mut w.next_end, i, self.n);
-        w.end_names[i] = names;
-        let ends = (0..self.n)
-            .map(|j| {
-                let end = self.net.make_end(w.end_names[i][j].clone());
-                self.net.connect(&w.end_names[i][j], &server_name(j));
-                end
-            })
-            .collect();
-        let persister = Arc::new(w.saved[i].copy());
-        w.saved[i] = Arc::clone(&persister);
-        let incarnation =
-            self.applied
-                .new_incarnation(i, &persister.read_snapshot(), self.snapshots);
-        let (tx, rx) = unbounded();
-        let raft = Raft::new(ends, i, persister, tx, peer_seed(self.seed, i, incarnation));
-        self.net
-            .add_server(server_name(i), Server::new([service(&raft)]));
-        let applied = Arc::clone(&self.applied);
-        let for_snapshots = self.snapshots.then(|| raft.clone());
-        thread::Builder::new()
-            .name(format!("applier-{i}"))
-            .spawn(move || applied.run(i, incarnation, rx, for_snapshots))
-            .unwrap_or_else(|e| panic!("tester: cannot start an applier thread: {e}"));
-        w.rafts[i] = Some(raft);
-        tracing::info!(target: "test", peer = i, "restarted");
+        let peer = self.handle(i)?;
+        let state = peer.raft.state();
+        self.ledger.observe(i, peer.incarnation, state);
+        Some(state)
     }
 
     /// How long a cluster may go without a leader (`leader_secs`).
     pub fn leader_timeout(&self) -> Duration {
         self.leader_timeout
-    }
-
-    /// Total RPCs sent so far.
-    pub fn rpc_total(&self) -> u64 {
-        self.net.total_rpcs()
-    }
-
-    /// Total bytes carried so far.
-    pub fn bytes_total(&self) -> u64 {
-        self.net.total_bytes()
-    }
-
-    /// RPCs executed by peer `i`'s current server.
-    pub fn rpc_count(&self, i: usize) -> u64 {
-        self.net.server_rpcs(&server_name(i))
-    }
-
-    /// Size of peer `i`'s saved Raft state, in bytes.
-    pub fn raft_state_size(&self, i: usize) -> usize {
-        self.world().saved[i].raft_state_size()
     }
 
     /// The highest index any peer has applied.
@@ -322,34 +187,21 @@ impl Config {
 
     /// Waits up to `leader_secs` for exactly one connected peer to believe
     /// it is the leader and returns it. Fails at once if two running peers,
-    /// connected or not, lead the same term (Election Safety), and fails if
-    /// no single leader emerges in time.
+    /// connected or not, lead the same term, now or ever (the leader
+    /// watcher's rule, applied to every state read), and fails if no single
+    /// leader emerges in time.
     pub fn check_one_leader(&self) -> usize {
         let deadline = Instant::now() + self.leader_timeout;
         loop {
-            // Every running peer's claim, connected or not.
-            let mut by_term: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
-            let mut connected_leaders = Vec::new();
-            for i in 0..self.n {
-                if let Some(State {
-                    term,
-                    is_leader: true,
-                }) = self.state(i)
-                {
-                    by_term.entry(term).or_default().push(i);
-                    if self.is_connected(i) {
-                        connected_leaders.push((i, term));
-                    }
-                }
-            }
-            for (term, ls) in &by_term {
-                if ls.len() > 1 {
-                    self.fail(format!(
-                        "term {term} has {} leaders: peers {ls:?} (at most one leader per term, ever)",
-                        ls.len()
-                    ));
-                }
-            }
+            let connected_leaders: Vec<(usize, u64)> = (0..self.n())
+                .filter_map(|i| match self.state(i) {
+                    Some(State {
+                        term,
+                        is_leader: true,
+                    }) if self.is_connected(i) => Some((i, term)),
+                    _ => None,
+                })
+                .collect();
             // A deposed leader that has just rejoined still believes in its
             // old term until it hears from the new leader: wait for that.
             if let [(leader, _)] = connected_leaders[..] {
@@ -369,7 +221,7 @@ impl Config {
     /// Checks that the connected peers agree on the term and returns it.
     pub fn check_terms(&self) -> u64 {
         let mut term = None;
-        for i in 0..self.n {
+        for i in 0..self.n() {
             if !self.is_connected(i) {
                 continue;
             }
@@ -388,7 +240,7 @@ impl Config {
 
     /// Checks that no connected peer thinks it is the leader.
     pub fn check_no_leader(&self) {
-        for i in 0..self.n {
+        for i in 0..self.n() {
             if self.is_connected(i)
                 && let Some(State {
                     term,
@@ -419,7 +271,7 @@ impl Config {
             thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_secs(1));
             if let Some(t0) = start_term {
-                for i in 0..self.n {
+                for i in 0..self.n() {
                     if self.state(i).is_some_and(|s| s.term > t0) {
                         return None;
                     }
@@ -445,8 +297,8 @@ impl Config {
         let mut next = 0;
         while Instant::now() < deadline {
             let mut index = None;
-            for _ in 0..self.n {
-                next = (next + 1) % self.n;
+            for _ in 0..self.n() {
+                next = (next + 1) % self.n();
                 if self.is_connected(next)
                     && let Some(started) = self.start(next, command.to_vec())
                 {
@@ -478,25 +330,70 @@ impl Config {
         ))
     }
 
-    /// Reports the commands committed during the test (the summary's ops).
+    /// Ends the test: checks that every peer learned through the network
+    /// what it knows ([`Config::check_network_use`]) and reports the
+    /// commands committed (the summary's ops).
     pub fn end(&self, run: &Run) {
+        self.check_network_use();
         run.add_ops(self.max_index());
+    }
+
+    /// Checks that each peer received, in the arguments of RPCs it
+    /// executed, at least the bytes of every command it applied that the
+    /// test did not hand it through [`Config::start`]. Peers that share
+    /// memory instead of sending messages fail here.
+    pub fn check_network_use(&self) {
+        let started = lock(&self.started).clone();
+        for (i, started) in started.iter().enumerate() {
+            let learned = self.applied.bytes_applied_except(i, started);
+            let received = self.served_bytes(i);
+            if received < learned {
+                self.fail(format!(
+                    "peer {i} applied commands holding {learned} bytes that the test never gave it, \
+                     but the RPCs it executed carried only {received} bytes: a peer must learn \
+                     the log from its leader's RPCs, not from memory shared between peers"
+                ));
+            }
+        }
     }
 }
 
-impl Drop for Config {
-    fn drop(&mut self) {
-        let rafts: Vec<Raft> = self
-            .world()
-            .rafts
-            .iter_mut()
-            .filter_map(Option::take)
-            .collect();
-        for raft in rafts {
-            raft.kill();
-        }
-        self.net.cleanup();
-    }
+/// Starts one incarnation of a peer for the cluster harness: a Raft on the
+/// node's ends and persister, its applier thread, its `"Raft"` service.
+fn start_peer(
+    node: &Node,
+    applied: &Arc<Applied>,
+    snapshots: bool,
+    seed: u64,
+) -> Incarnation<Peer> {
+    let i = node.me();
+    let persister = node.persister();
+    let incarnation = applied.new_incarnation(i, &persister.read_snapshot(), snapshots);
+    let (tx, rx) = unbounded();
+    let raft = Raft::new(
+        node.ends().to_vec(),
+        i,
+        persister,
+        tx,
+        peer_seed(seed, i, incarnation),
+    );
+    let for_snapshots = snapshots.then(|| raft.clone());
+    let applier = Arc::clone(applied);
+    thread::Builder::new()
+        .name(format!("applier-{i}"))
+        .spawn(move || applier.run(i, incarnation, rx, for_snapshots))
+        .unwrap_or_else(|e| panic!("tester: cannot start an applier thread: {e}"));
+    let killed = raft.clone();
+    Incarnation::new(Peer {
+        raft: raft.clone(),
+        incarnation,
+    })
+    .service(service(&raft))
+    .on_kill(move || killed.kill())
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The seed for incarnation `incarnation` of peer `i` (its `Raft::new`
@@ -506,14 +403,4 @@ fn peer_seed(run_seed: u64, i: usize, incarnation: u64) -> u64 {
     let mut state =
         run_seed ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ incarnation.rotate_left(32);
     splitmix64(&mut state)
-}
-
-/// New, never-used names for peer `i`'s outgoing ends.
-fn fresh_end_names(counter: &mut u64, i: usize, n: usize) -> Vec<String> {
-    (0..n)
-        .map(|j| {
-            *counter += 1;
-            format!("end-{i}-{j}-{counter}")
-        })
-        .collect()
 }

@@ -76,6 +76,8 @@ struct Slot<H> {
     lives: u64,
     /// RPCs executed by incarnations that have crashed.
     served_before: u64,
+    /// Argument bytes those RPCs carried.
+    received_before: u64,
 }
 
 /// A group of `n` peers on a [`Fabric`], each a labrpc server with the
@@ -153,6 +155,7 @@ impl<H: Clone + Send + 'static> Cluster<H> {
                 saved: Arc::new(Persister::new()),
                 lives: 0,
                 served_before: 0,
+                received_before: 0,
             })
             .collect();
         let cluster = Cluster {
@@ -473,6 +476,7 @@ impl<H> Cluster<H> {
             let running = slot.running.take();
             if let Some(r) = &running {
                 slot.served_before += r.server.executed();
+                slot.received_before += r.server.received_bytes();
             }
             running
         };
@@ -664,6 +668,21 @@ impl<H> Cluster<H> {
         let slots = self.slots();
         let slot = &slots[i];
         slot.served_before + slot.running.as_ref().map_or(0, |r| r.server.executed())
+    }
+
+    /// Argument bytes of the RPCs all of peer `i`'s incarnations executed:
+    /// everything the network told it. A peer that knows something it was
+    /// not told by the test itself must have received at least its bytes.
+    #[track_caller]
+    pub fn served_bytes(&self, i: usize) -> u64 {
+        self.check(i);
+        let slots = self.slots();
+        let slot = &slots[i];
+        slot.received_before
+            + slot
+                .running
+                .as_ref()
+                .map_or(0, |r| r.server.received_bytes())
     }
 
     /// Peer `i`'s stable storage as it stands: what its next incarnation
