@@ -146,6 +146,36 @@ pub fn prepare_tree(ws: &Workspace, dest: &Path, plan: &TreePlan) -> Result<()> 
     Ok(())
 }
 
+/// Where the kit keeps the clippy configuration students get: the runtime
+/// facade's, which flags std's threads, locks, clock and channels.
+const STUDENT_CLIPPY: &str = "student-clippy.toml";
+
+/// Puts the facade's student clippy configuration in every included lab's
+/// folder as `clippy.toml`, so `cargo clippy` there warns, with the facade
+/// item to use, wherever student code blocks or tells time behind
+/// `labrt`'s back. A kit without the `labrt` crate (the grader's test
+/// fixtures) has none to give.
+fn write_student_clippy(
+    ws: &Workspace,
+    dest: &Path,
+    included: &dyn Fn(usize) -> bool,
+) -> Result<()> {
+    let Some(labrt) = ws.members.iter().find(|m| m.package == "labrt") else {
+        return Ok(());
+    };
+    let src = labrt.dir.join(STUDENT_CLIPPY);
+    let text = std::fs::read_to_string(&src).context(|| {
+        format!(
+            "cannot read {}: the handout gives it to every lab as clippy.toml",
+            src.display()
+        )
+    })?;
+    for (_, lab) in ws.labs.iter().enumerate().filter(|(i, _)| included(*i)) {
+        crate::export::write(&dest.join(ws.relative(&lab.dir)).join("clippy.toml"), &text)?;
+    }
+    Ok(())
+}
+
 /// Copies `docs/` keeping, of the per-lab handouts (`docs/<package>.md`),
 /// only those of included labs.
 fn copy_docs(
@@ -473,6 +503,7 @@ pub fn write_handout(ws: &Workspace, out: &Path, opts: &HandoutOptions) -> Resul
         )));
     }
     let included = |i: usize| plan.labs.as_ref().is_none_or(|l| l.contains(&i));
+    write_student_clippy(ws, dest, &included)?;
     crate::export::write(&dest.join("README.md"), &student_readme(ws, &included))?;
     if !dest.join(".gitignore").exists() {
         crate::export::write(&dest.join(".gitignore"), "/target\n/grader-out\n")?;

@@ -10,6 +10,12 @@
 //! refused construct past the check. Printing and `tracing` logs stay
 //! allowed. The lab crates also `#![forbid(unsafe_code)]`, which the
 //! compiler enforces on what the macros expand to.
+//!
+//! Student code also blocks, sleeps, tells time and draws random numbers
+//! only through the kit's runtime facade, `labrt`: the std and crossbeam
+//! items it replaces are refused (rule "only the runtime facade"), so the
+//! same code can later run under a simulated scheduler and clock. The
+//! handout's `clippy.toml` flags the same items while the student works.
 
 use std::path::{Path, PathBuf};
 
@@ -73,6 +79,45 @@ pub const RULES: &[(&str, &str)] = &[
     (
         "no renamed standard library",
         "`use std as ...`, `extern crate std as ...`",
+    ),
+    (
+        FACADE_RULE,
+        "`std::thread`, `std::sync::{Mutex, Condvar, RwLock, Barrier, mpsc, atomic}`, \
+         `std::time::{Instant, SystemTime}`, `crossbeam_channel`, `parking_lot`, \
+         `rand::thread_rng`, `rand::random`: use `labrt::thread`, `labrt::sync`, \
+         `labrt::channel`, `labrt::time` and `labrt::rand` instead",
+    ),
+];
+
+/// The rule that keeps student code on the runtime facade.
+const FACADE_RULE: &str = "only the runtime facade";
+
+/// Paths (as their first segments) that block, sleep, tell time or draw
+/// randomness behind the facade's back, with what to use instead.
+const OFF_FACADE: &[(&[&str], &str)] = &[
+    (&["std", "thread"], "labrt::thread"),
+    (&["std", "sync", "Mutex"], "labrt::sync::Mutex"),
+    (&["std", "sync", "MutexGuard"], "labrt::sync::MutexGuard"),
+    (&["std", "sync", "Condvar"], "labrt::sync::Condvar"),
+    (&["std", "sync", "RwLock"], "labrt::sync::RwLock"),
+    (
+        &["std", "sync", "Barrier"],
+        "labrt::sync and labrt::channel",
+    ),
+    (&["std", "sync", "mpsc"], "labrt::channel"),
+    (&["std", "sync", "atomic"], "labrt::sync::atomic"),
+    (&["std", "time", "Instant"], "labrt::time::Instant"),
+    (&["std", "time", "SystemTime"], "labrt::time::Instant"),
+    (&["crossbeam_channel"], "labrt::channel"),
+    (&["crossbeam"], "labrt::channel and labrt::sync"),
+    (&["parking_lot"], "labrt::sync"),
+    (
+        &["rand", "thread_rng"],
+        "labrt::rand, seeded from Raft::new's seed",
+    ),
+    (
+        &["rand", "random"],
+        "labrt::rand, seeded from Raft::new's seed",
     ),
 ];
 
@@ -146,6 +191,28 @@ impl Checker<'_> {
                 self.breach(span, rule, format!("`{}::{}`", pair[0], pair[1]));
             }
         }
+        self.check_facade(span, names);
+    }
+
+    /// Refuses a path that starts with one of [`OFF_FACADE`]'s (`core::`
+    /// and a leading `::` count as `std::`). Only whole prefixes count, so
+    /// `use std::sync;` alone is fine and `sync::Mutex` after it is caught
+    /// where `std::sync::Mutex` would be: at the `use` that names it.
+    fn check_facade(&mut self, span: Span, names: &[String]) {
+        let names: Vec<&str> = names
+            .iter()
+            .map(|n| if n == "core" { "std" } else { n.as_str() })
+            .collect();
+        for (prefix, instead) in OFF_FACADE {
+            if names.len() >= prefix.len() && names[..prefix.len()] == **prefix {
+                self.breach(
+                    span,
+                    FACADE_RULE,
+                    format!("`{}`: use `{instead}`", prefix.join("::")),
+                );
+                return;
+            }
+        }
     }
 
     /// Scans raw tokens (a macro's body, an attribute's arguments) for
@@ -164,6 +231,15 @@ impl Checker<'_> {
                         (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b)))
                             if a.as_char() == ':' && a.spacing() == Spacing::Joint && b.as_char() == ':'
                     );
+                    let starts_path = i < 2
+                        || !matches!(
+                            (&trees[i - 2], &trees[i - 1]),
+                            (TokenTree::Punct(a), TokenTree::Punct(b))
+                                if a.as_char() == ':' && b.as_char() == ':'
+                        );
+                    if next_is_path && starts_path {
+                        self.check_facade(id.span(), &path_from(&trees[i..]));
+                    }
                     if name == "unsafe" {
                         self.breach(id.span(), "no unsafe code", "`unsafe` in a macro's tokens");
                     } else if name == "extern" {
@@ -352,6 +428,24 @@ impl Checker<'_> {
     }
 }
 
+/// The path `a::b::c` that starts at `trees[0]`, as its segments' names.
+fn path_from(trees: &[TokenTree]) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = trees;
+    while let Some(TokenTree::Ident(id)) = rest.first() {
+        names.push(id.to_string());
+        match rest {
+            [_, TokenTree::Punct(a), TokenTree::Punct(b), tail @ ..]
+                if a.as_char() == ':' && a.spacing() == Spacing::Joint && b.as_char() == ':' =>
+            {
+                rest = tail;
+            }
+            _ => break,
+        }
+    }
+    names
+}
+
 /// An attribute's tokens as the parser saw them (its path, then its
 /// arguments), without needing `quote`.
 fn meta_tokens(meta: &syn::Meta) -> TokenStream {
@@ -400,6 +494,11 @@ pub fn handout_text() -> String {
     for (rule, what) in RULES {
         s.push_str(&format!("- {rule}: {what}\n"));
     }
+    s.push_str(
+        "\nEach lab folder has a `clippy.toml` that makes `cargo clippy -p LAB` warn at every\n\
+         use of the items the runtime-facade rule refuses, naming the `labrt` item to use, so\n\
+         you hear of it while you work rather than when you submit.\n",
+    );
     s.push('\n');
     s
 }
@@ -419,7 +518,10 @@ mod tests {
     fn an_honest_solution_passes() {
         let text = r#"
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use labrt::sync::Mutex;
+use labrt::rand;
+fn r(seed: u64) -> u64 { rand::seeded(seed, 1).next_u64() }
 /// A server.
 pub struct S { m: Mutex<BTreeMap<String, String>> }
 impl S {
@@ -502,6 +604,24 @@ fn process(x: u64) -> u64 { let env = x; env + 1 }
                 "macro_rules! m { () => { include_bytes!(\"x\") } }",
                 "no compile-time inclusion",
             ),
+            ("use std::thread;", FACADE_RULE),
+            ("fn f() { std::thread::sleep(d) }", FACADE_RULE),
+            ("use std::sync::{Arc, Mutex};", FACADE_RULE),
+            ("use std::sync::{Arc, mpsc::channel};", FACADE_RULE),
+            (
+                "static X: std::sync::atomic::AtomicBool = x();",
+                FACADE_RULE,
+            ),
+            ("fn f() { let t = std::time::Instant::now(); }", FACADE_RULE),
+            ("use core::time::Instant;", FACADE_RULE),
+            ("use std::time::{Duration, SystemTime};", FACADE_RULE),
+            ("use crossbeam_channel::unbounded;", FACADE_RULE),
+            ("fn f() { let r = rand::thread_rng(); }", FACADE_RULE),
+            (
+                "macro_rules! m { () => { std::thread::spawn(|| ()) } }",
+                FACADE_RULE,
+            ),
+            ("fn f() { g!(std::time::Instant::now()) }", FACADE_RULE),
         ];
         for (text, rule) in cases {
             let text = format!("\n{text}\n");

@@ -268,3 +268,35 @@ fn check_skeleton_fails_on_tests_that_pass_hang_or_fail_unclearly() {
     }
     assert!(out.contains("FAILED:"), "{out}");
 }
+
+#[test]
+fn each_lab_of_the_kits_handout_gets_the_facades_clippy_configuration() {
+    let kit = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the grader sits in the kit")
+        .to_path_buf();
+    let scratch = common::scratch("kit-handout-clippy");
+    let out = scratch.join("out");
+    let run = common::grader()
+        .arg("--workspace")
+        .arg(&kit)
+        .args(["handout", "--no-build", "--lab", "lab1"])
+        .arg(&out)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start the grader: {e}"));
+    let (stdout, stderr) = common::texts(&run);
+    assert_eq!(run.status.code(), Some(0), "{stdout}\n{stderr}");
+    let want = std::fs::read_to_string(kit.join("labrt/student-clippy.toml"))
+        .expect("the kit has labrt/student-clippy.toml");
+    let got = std::fs::read_to_string(out.join("lab1-kvsrv/clippy.toml"))
+        .unwrap_or_else(|e| panic!("the handout's lab1-kvsrv has no clippy.toml: {e}"));
+    assert_eq!(got, want, "the lab gets the facade's configuration as is");
+    assert!(
+        !out.join("clippy.toml").exists() && !out.join("labrpc/clippy.toml").exists(),
+        "only lab folders get it: the kit's own crates are not student code"
+    );
+    assert!(
+        !out.join("lab1-kvsrv/planted.toml").exists(),
+        "the planted bugs stay with the maintainers"
+    );
+}

@@ -1,6 +1,6 @@
 //! A lab built on the real lab 2: `tests/data/lab7-raft-consumer` commits
 //! values through lab2-raft (grade.toml `uses = ["lab2-raft"]`). The test
-//! assembles a small kit (the kit's labrpc, testkit and lab2-raft, plus the
+//! assembles a small kit (the kit's labrt, labrpc, testkit and lab2-raft, plus the
 //! consumer) and grades one submission both ways: on the student's Raft
 //! (here the skeleton, so the consumer's test fails inside Raft) and with
 //! `--reference lab2` (so the same consumer passes on the reference Raft).
@@ -38,7 +38,7 @@ fn copy_dir(from: &Path, to: &Path) {
 /// as one workspace with the kit's pinned versions.
 fn small_kit(at: &Path) {
     let kit = kit_root();
-    for member in ["labrpc", "testkit", "lab2-raft"] {
+    for member in ["labrt", "labrpc", "testkit", "lab2-raft"] {
         copy_dir(&kit.join(member), &at.join(member));
     }
     copy_dir(
@@ -59,9 +59,15 @@ fn small_kit(at: &Path) {
     ws.insert(
         "members".into(),
         toml::Value::Array(
-            ["labrpc", "testkit", "lab2-raft", "lab7-raft-consumer"]
-                .map(|m| toml::Value::String(m.into()))
-                .to_vec(),
+            [
+                "labrt",
+                "labrpc",
+                "testkit",
+                "lab2-raft",
+                "lab7-raft-consumer",
+            ]
+            .map(|m| toml::Value::String(m.into()))
+            .to_vec(),
         ),
     );
     ws.remove("exclude");

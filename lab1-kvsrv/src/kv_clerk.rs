@@ -2,6 +2,11 @@
 //! file.**
 
 use labrpc::ClientEnd;
+// For the pause between tries: `thread::sleep(Duration::from_millis(10))`.
+// Student code sleeps only through `labrt` (see the handout). Drop the
+// `allow` once you use them.
+#[allow(unused_imports)]
+use labrt::{thread, time::Duration};
 
 /// A client of the [`KvServer`](crate::KvServer). Each operation returns only
 /// once the server has executed it, exactly once.
@@ -9,8 +14,9 @@ use labrpc::ClientEnd;
 /// The network may lose a request (the server never saw it) or a reply (the
 /// server executed the request but the clerk never hears so), and the clerk
 /// cannot tell which: `ClientEnd::call` just returns an error. So the clerk
-/// retries until a reply arrives (pause a few milliseconds between tries),
-/// and tags each `put` and `append` so the server can recognise a retry.
+/// retries until a reply arrives (pause a few milliseconds between tries,
+/// with [`thread::sleep`]), and tags each `put` and `append` so the server
+/// can recognise a retry.
 ///
 /// One clerk is used by one thread at a time; many clerks run at once. A
 /// clerk must make up its own identity: the harness gives it nothing but its

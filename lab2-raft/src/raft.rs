@@ -11,11 +11,26 @@
 //! - persist before replying to an RPC or sending one, whenever Figure 2's
 //!   persistent state changed;
 //! - stop sending on the apply channel once [`Raft::kill`] has returned.
+//!
+//! Threads, locks, condition variables, atomics, channels, sleeping, the
+//! clock and random numbers all come from `labrt`, the kit's runtime facade,
+//! never from `std::thread`, `std::sync::{Mutex, Condvar, RwLock, mpsc,
+//! atomic}`, `std::time::Instant`, `crossbeam_channel` or `rand`. Its API is
+//! std's (and crossbeam-channel's, `labrt::select!` included) and so is its
+//! behaviour; the grader refuses the std items in this file, and the
+//! handout's `clippy.toml` flags them. What you will likely want:
+//!
+//! ```text
+//! use labrt::rand::Rng;                              // Rng::new(seed): election timeouts
+//! use labrt::sync::atomic::{AtomicBool, Ordering};   // a `dead` flag for kill()
+//! use labrt::sync::{Arc, Condvar, Mutex, MutexGuard};
+//! use labrt::thread;                                 // thread::spawn, thread::sleep
+//! use labrt::time::{Duration, Instant};              // deadlines and timeouts
+//! ```
 
-use std::sync::{Arc, Mutex};
-
-use crossbeam_channel::Sender;
 use labrpc::{ClientEnd, Persister, Service};
+use labrt::channel::Sender;
+use labrt::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 
 use crate::{ApplyMsg, Start, State};
@@ -168,7 +183,7 @@ impl Raft {
     /// Committed commands and installed snapshots go to `apply_tx`.
     ///
     /// `seed` is for this peer's random choices, such as its election
-    /// timeouts: seed a generator with it (`labrpc::rng::Rng::new(seed)`)
+    /// timeouts: seed a generator with it (`labrt::rand::Rng::new(seed)`)
     /// rather than using the clock or another source of randomness, so that
     /// rerunning a test with the seed it printed replays those choices too.
     /// The tester derives it from the run's seed, the peer and how many times

@@ -2,10 +2,9 @@
 //!
 //! Run with `cargo test -p lab2-raft 2a`.
 
-use std::thread;
-use std::time::Duration;
-
 use lab2_raft::tester::{Config, ELECTION_TIMEOUT};
+use labrt::thread;
+use labrt::time::Duration;
 
 /// A fresh cluster elects one leader, and keeps it (and its term) while
 /// nothing fails.

@@ -2,10 +2,9 @@
 //!
 //! Run with `cargo test -p lab2-raft 2b`.
 
-use std::thread;
-
 use lab2_raft::Start;
 use lab2_raft::tester::{Config, ELECTION_TIMEOUT, cmd, show};
+use labrt::thread;
 
 /// Three commands are committed, at indexes 1, 2, 3, and nothing is
 /// committed before it is started.
@@ -435,7 +434,7 @@ fn count_2b() {
 
     thread::sleep(ELECTION_TIMEOUT);
     let before: Vec<u64> = (0..n).map(|i| cfg.rpc_count(i)).collect();
-    let idle = std::time::Duration::from_secs(1);
+    let idle = labrt::time::Duration::from_secs(1);
     thread::sleep(idle);
     let after: Vec<u64> = (0..n).map(|i| cfg.rpc_count(i)).collect();
     let used: u64 = after.iter().zip(&before).map(|(a, b)| a - b).sum();

@@ -3,12 +3,11 @@
 //!
 //! Run with `cargo test -p lab2-raft 2c`.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread;
-use std::time::Duration;
-
 use lab2_raft::Start;
 use lab2_raft::tester::{Config, ELECTION_TIMEOUT, cmd, show};
+use labrt::sync::atomic::{AtomicBool, Ordering};
+use labrt::thread;
+use labrt::time::Duration;
 
 /// Restarts the peer (from its saved state) and connects it.
 fn revive(cfg: &Config, i: usize) {

@@ -2,13 +2,15 @@
 //!
 //! Run with `cargo bench -p labrpc`. Figures are in labrpc's README.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::thread;
-use std::time::{Duration, Instant};
+// Stays on std: the benchmark times itself on the real clock, whatever labrt's mode.
+use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use labrpc::{ClientEnd, Network, Server, Service};
+use labrt::sync::Arc;
+use labrt::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use labrt::thread;
+use labrt::time::Duration;
 
 fn echo_network() -> (Network, Vec<ClientEnd>) {
     let net = Network::with_seed(1);

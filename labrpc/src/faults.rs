@@ -5,7 +5,7 @@
 //! and/or method and does one thing to them, so a test can say, for instance,
 //! "lose every reply to `KV.Put` from clerk 3" and check what the clerk does.
 
-use std::time::Duration;
+use labrt::time::Duration;
 
 /// What a [`Fault`] does to a call it matches.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -3,11 +3,12 @@
 use std::any::{TypeId, type_name};
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::Duration;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded, select};
+use labrt::channel::{Receiver, RecvError, RecvTimeoutError, Sender, bounded};
+use labrt::select;
+use labrt::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use labrt::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use labrt::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -548,7 +549,7 @@ impl ClientEnd {
         let first = match spin::poll_for(&rx, spin::SPIN) {
             Ok(Some(outcome)) => Some(Ok(outcome)),
             Ok(None) => None,
-            Err(()) => Some(Err(crossbeam_channel::RecvError)),
+            Err(()) => Some(Err(RecvError)),
         };
         if let Some(outcome) = first {
             return settle(outcome);
@@ -568,9 +569,7 @@ impl ClientEnd {
 }
 
 /// Turns what the handler thread sent back into the call's result.
-fn settle(
-    outcome: Result<Result<Vec<u8>, DispatchError>, crossbeam_channel::RecvError>,
-) -> Result<Vec<u8>, RpcError> {
+fn settle(outcome: Result<Result<Vec<u8>, DispatchError>, RecvError>) -> Result<Vec<u8>, RpcError> {
     match outcome {
         Ok(Ok(bytes)) => Ok(bytes),
         Ok(Err(e)) => panic!("{}", e.message()),

@@ -7,7 +7,7 @@
 //! the copy, so anything the old (zombie) incarnation writes afterwards goes to
 //! the old object and is never read again.
 
-use std::sync::Mutex;
+use labrt::sync::{Mutex, MutexGuard};
 
 #[derive(Clone, Default)]
 struct Saved {
@@ -30,7 +30,7 @@ impl Persister {
         Persister::default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Saved> {
+    fn lock(&self) -> MutexGuard<'_, Saved> {
         self.saved.lock().unwrap_or_else(|e| e.into_inner())
     }
 

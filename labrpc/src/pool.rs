@@ -8,13 +8,12 @@
 //! current handler has returned.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
-use std::time::Duration;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
+use labrt::channel::{Receiver, RecvTimeoutError, Sender, unbounded};
+use labrt::sync::atomic::{AtomicUsize, Ordering};
+use labrt::sync::{Arc, Mutex};
+use labrt::thread;
+use labrt::time::Duration;
 
 use crate::spin;
 

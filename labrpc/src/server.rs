@@ -8,9 +8,9 @@
 use std::any::{TypeId, type_name};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
+use labrt::sync::Arc;
+use labrt::sync::atomic::{AtomicU64, Ordering};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 

@@ -6,9 +6,8 @@
 //! for a few microseconds; only when nothing comes do they park. The spin is
 //! bounded in time, so a blocked handler costs one short spin and no more.
 
-use std::time::{Duration, Instant};
-
-use crossbeam_channel::{Receiver, TryRecvError};
+use labrt::channel::{Receiver, TryRecvError};
+use labrt::time::{Duration, Instant};
 
 /// How long a waiting side polls before parking.
 pub(crate) const SPIN: Duration = Duration::from_micros(40);
@@ -30,7 +29,7 @@ pub(crate) fn poll_for<T>(rx: &Receiver<T>, budget: Duration) -> Result<Option<T
                 return Ok(None);
             }
             // Let the thread we wait for run if it shares our core.
-            std::thread::yield_now();
+            labrt::thread::yield_now();
         } else {
             std::hint::spin_loop();
         }

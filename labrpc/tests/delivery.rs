@@ -2,14 +2,13 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant};
-
 use common::{counter_net, end_to};
 use labrpc::{Network, Server, Service};
+use labrt::channel;
+use labrt::sync::atomic::Ordering;
+use labrt::sync::{Arc, Mutex};
+use labrt::thread;
+use labrt::time::{Duration, Instant};
 
 #[test]
 fn reliable_calls_execute_exactly_once_each() {
@@ -93,8 +92,8 @@ fn one_end_serves_many_threads_at_once() {
 #[test]
 fn a_blocking_handler_does_not_delay_other_calls() {
     let net = Network::with_seed(5);
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let release_rx = Arc::new(std::sync::Mutex::new(release_rx));
+    let (release_tx, release_rx) = channel::unbounded::<()>();
+    let release_rx = Arc::new(Mutex::new(release_rx));
     let svc = Service::new("S")
         .method("Block", move |_: ()| {
             let rx = release_rx.lock().expect("one blocker at a time");

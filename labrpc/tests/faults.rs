@@ -2,12 +2,11 @@
 
 mod common;
 
-use std::sync::atomic::Ordering;
-use std::thread;
-use std::time::{Duration, Instant};
-
 use common::{counter_net, end_to};
 use labrpc::{Fault, Network, RpcError};
+use labrt::sync::atomic::Ordering;
+use labrt::thread;
+use labrt::time::{Duration, Instant};
 
 /// Runs `threads × per_thread` `Count.Inc` calls concurrently, one end per
 /// thread, returning (successes, durations of successful calls).

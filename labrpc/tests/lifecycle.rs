@@ -3,13 +3,13 @@
 mod common;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread;
-use std::time::{Duration, Instant};
 
 use common::{counter_net, end_to};
 use labrpc::{Network, RpcError, Server, Service};
+use labrt::sync::atomic::{AtomicU64, Ordering};
+use labrt::sync::{Arc, Mutex};
+use labrt::thread;
+use labrt::time::{Duration, Instant};
 
 /// A server "s" whose `S.Hold` handler blocks until released (or 20 s),
 /// then returns 1; returns (net, release).

@@ -1,9 +1,8 @@
 //! The persister's crash-model semantics.
 
-use std::sync::Arc;
-use std::thread;
-
 use labrpc::Persister;
+use labrt::sync::Arc;
+use labrt::thread;
 
 #[test]
 fn save_stores_both_and_reads_return_copies() {

@@ -29,6 +29,7 @@
 //! Memory left behind and never freed (the usual case) changes nothing.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+// Stays on std: the global allocator counts real process memory and must never be a scheduling point.
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);

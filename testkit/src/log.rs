@@ -10,7 +10,13 @@
 //! the `distlab-logs` viewer (`cargo run -p testkit --bin distlab-logs -- -c 3 LOGFILE`)
 //! filters it by topic and prints one column per peer.
 
+use std::fmt;
+// Stays on std: labrt has no Once (one-time init, never contended by a test).
 use std::sync::Once;
+
+use labrt::time::Instant;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::time::FormatTime;
 
 /// The environment variable holding the filter.
 pub const LOG_VAR: &str = "DISTLAB_LOG";
@@ -32,11 +38,58 @@ pub fn init() {
         };
         let _ = tracing_subscriber::fmt()
             .with_env_filter(filter)
-            .with_timer(tracing_subscriber::fmt::time::uptime())
+            .with_timer(Uptime::default())
             .with_target(true)
             .with_level(false)
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .with_test_writer()
             .try_init();
     });
+}
+
+/// Seconds since the subscriber was installed, on labrt's clock (virtual time
+/// in a simulation); the same format as `tracing_subscriber`'s `Uptime`.
+struct Uptime {
+    epoch: Instant,
+}
+
+impl Default for Uptime {
+    fn default() -> Self {
+        Uptime {
+            epoch: Instant::now(),
+        }
+    }
+}
+
+impl FormatTime for Uptime {
+    fn format_time(&self, w: &mut Writer<'_>) -> fmt::Result {
+        let e = self.epoch.elapsed();
+        write!(w, "{:4}.{:09}s", e.as_secs(), e.subsec_nanos())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stamp(timer: &impl FormatTime) -> String {
+        let mut out = String::new();
+        timer
+            .format_time(&mut Writer::new(&mut out))
+            .expect("formats");
+        out
+    }
+
+    #[test]
+    fn uptime_is_formatted_like_tracing_subscribers() {
+        let ours = stamp(&Uptime::default());
+        let theirs = stamp(&tracing_subscriber::fmt::time::uptime());
+        let shape = |s: &str| {
+            s.chars()
+                .map(|c| if c.is_ascii_digit() { '9' } else { c })
+                .collect::<String>()
+        };
+        assert_eq!(shape(&ours), shape(&theirs), "{ours:?} vs {theirs:?}");
+        assert!(ours.starts_with("   0.") && ours.ends_with('s'), "{ours:?}");
+    }
 }

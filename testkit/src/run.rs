@@ -26,11 +26,14 @@
 //! `RUST_BACKTRACE` asks for one, and none otherwise. testkit itself never
 //! captures or prints a backtrace.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex, MutexGuard, Once, OnceLock};
-use std::thread::{self, JoinHandle, ThreadId};
-use std::time::{Duration, Instant};
+// Stays on std: labrt has no Once / OnceLock (one-time init, never contended by a test).
+use std::sync::{Once, OnceLock};
+
+use labrt::channel::{self, RecvTimeoutError, Sender};
+use labrt::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use labrt::sync::{Arc, Mutex, MutexGuard};
+use labrt::thread::{self, JoinHandle, ThreadId};
+use labrt::time::{Duration, Instant};
 
 use crate::grade::{GradeFile, TestSpec};
 use crate::heap;
@@ -219,7 +222,7 @@ impl Run {
             key: crate::seal::take_key(),
         });
         println!("Test {} (seed {seed}) ...", shared.test);
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = channel::unbounded();
         *lock(&ACTIVE) = Some(Active {
             thread: thread::current().id(),
             shared: Arc::clone(&shared),

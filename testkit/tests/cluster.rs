@@ -8,13 +8,13 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Mutex};
-use std::thread;
-use std::time::Duration;
 
 use labrpc::{ClientEnd, Persister, RpcError, Service};
+use labrt::channel::{Receiver, Sender, unbounded};
+use labrt::sync::atomic::{AtomicBool, Ordering};
+use labrt::sync::{Arc, Mutex};
+use labrt::thread;
+use labrt::time::Duration;
 use testkit::Run;
 use testkit::cluster::{Cluster, Dialer, Fabric, Incarnation, Node, Peers};
 use testkit::report::RunReport;
@@ -57,8 +57,8 @@ struct Gate {
 
 impl Gate {
     fn new() -> Arc<Gate> {
-        let (entered, entered_rx) = channel();
-        let (release_tx, release) = channel();
+        let (entered, entered_rx) = unbounded();
+        let (release_tx, release) = unbounded();
         Arc::new(Gate {
             entered: Mutex::new(entered),
             entered_rx: Mutex::new(entered_rx),

@@ -4,8 +4,8 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
 
+use labrt::time::{Duration, Instant};
 use testkit::report::RunReport;
 use testkit::{Metrics, Run, heap};
 
@@ -30,7 +30,8 @@ fn run_scenario_with(name: &str, seed: &str, report: &Path, nocapture: bool) -> 
 /// `seed`, a report file, and the extra environment `env`.
 fn run_child(args: &[&str], env: &[(&str, &str)], seed: &str, report: &Path) -> (Output, Duration) {
     let exe = std::env::current_exe().expect("the test binary knows its path");
-    let start = Instant::now();
+    // Stays on std: times a child OS process, which runs on the real clock in every mode.
+    let start = std::time::Instant::now();
     let out = Command::new(exe)
         .args(["--ignored", "--test-threads=1"])
         .args(args)
@@ -66,8 +67,8 @@ fn scenario_background_panic() {
         "scenario_background_panic",
         Duration::from_secs(100),
     );
-    std::thread::spawn(|| panic!("applier saw index 7 twice"));
-    std::thread::sleep(Duration::from_secs(60));
+    labrt::thread::spawn(|| panic!("applier saw index 7 twice"));
+    labrt::thread::sleep(Duration::from_secs(60));
 }
 
 #[test]
@@ -78,7 +79,7 @@ fn scenario_time_limit() {
         "scenario_time_limit",
         Duration::from_secs(1),
     );
-    std::thread::sleep(Duration::from_secs(60));
+    labrt::thread::sleep(Duration::from_secs(60));
 }
 
 #[test]
@@ -115,7 +116,7 @@ fn scenario_ops_then_failure() {
         Duration::from_secs(30),
     );
     let counter = run.op_counter();
-    std::thread::scope(|s| {
+    labrt::thread::scope(|s| {
         for _ in 0..3 {
             let counter = counter.clone();
             s.spawn(move || counter.add(1));

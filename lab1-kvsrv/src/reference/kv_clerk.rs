@@ -1,10 +1,9 @@
 //! The Part A clerk (reference).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::thread;
-use std::time::Duration;
-
 use labrpc::{ClientEnd, RpcError};
+use labrt::sync::atomic::{AtomicU64, Ordering};
+use labrt::thread;
+use labrt::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 

@@ -1,7 +1,8 @@
 //! The Part A key/value server (reference).
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+
+use labrt::sync::{Mutex, MutexGuard};
 
 use crate::kv_rpc::{
     AppendArgs, AppendReply, ClientId, GetArgs, GetReply, PutArgs, PutReply, Seq, WriteTag,

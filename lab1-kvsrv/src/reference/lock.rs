@@ -1,8 +1,8 @@
 //! A lock built on the versioned clerk (reference).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::thread;
-use std::time::Duration;
+use labrt::sync::atomic::{AtomicU64, Ordering};
+use labrt::thread;
+use labrt::time::Duration;
 
 use crate::versioned_clerk::VersionedClerk;
 use crate::versioned_rpc::{PutError, Version};

@@ -1,9 +1,8 @@
 //! The Part B clerk (reference).
 
-use std::thread;
-use std::time::Duration;
-
 use labrpc::{ClientEnd, RpcError};
+use labrt::thread;
+use labrt::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 

@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::{Mutex, MutexGuard};
+
+use labrt::sync::{Mutex, MutexGuard};
 
 use crate::versioned_rpc::{GetArgs, GetReply, PutArgs, PutRefused, PutReply, Version};
 

@@ -1,10 +1,9 @@
 //! The verdicts every test shares: linearizability, budgets, and the limits
 //! a test reads from `grade.toml`.
 
-use std::time::{Duration, Instant};
-
 use labcheck::{CheckResult, History, Model, check};
 use labrpc::Network;
+use labrt::time::{Duration, Instant};
 use testkit::Run;
 
 /// Checks `history` against `model`, allowing the checker `timeout`.

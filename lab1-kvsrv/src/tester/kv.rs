@@ -1,8 +1,7 @@
 //! Part A's world: one [`KvServer`] and its clerks.
 
-use std::sync::Arc;
-
 use labrpc::{Network, Server, Service};
+use labrt::sync::Arc;
 use testkit::Run;
 
 use super::rig::{Net, Rig};

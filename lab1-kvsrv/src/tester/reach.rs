@@ -2,10 +2,9 @@
 //! server must not complete an operation, and must complete it once the
 //! server is reachable again.
 
-use std::sync::mpsc;
-use std::thread;
-use std::time::Duration;
-
+use labrt::channel;
+use labrt::thread;
+use labrt::time::Duration;
 use testkit::Run;
 
 use super::checks::assert_network_used;
@@ -26,7 +25,7 @@ pub fn unreachable_server_blocks_the_clerk(run: &Run) {
     clerk.put("k", "reachable");
     run.add_ops(1);
     tester.network().enable(&end, false);
-    let (tx, rx) = mpsc::channel();
+    let (tx, rx) = channel::unbounded();
     let worker = thread::Builder::new()
         .name("cut-off-clerk".into())
         .spawn(move || {

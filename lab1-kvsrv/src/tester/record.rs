@@ -115,8 +115,7 @@ impl RecordingVersionedClerk {
 // distlab:reference-begin
 #[cfg(all(test, feature = "reference"))]
 mod tests {
-    use std::time::Duration;
-
+    use labrt::time::Duration;
     use testkit::Run;
 
     use super::*;

@@ -1,8 +1,7 @@
 //! The network every test builds: one server, one end per clerk.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use labrpc::{ClientEnd, Network, Server};
+use labrt::sync::atomic::{AtomicU64, Ordering};
 use testkit::{Metrics, Run};
 
 /// Whether the network loses messages.

@@ -1,15 +1,14 @@
 //! Part B's world and scenarios: one [`VersionedServer`], its clerks and
 //! locks, racing puts, lost replies, and the lock's mutual exclusion.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::thread;
-use std::time::{Duration, Instant};
-
 use labcheck::Recorder;
 use labcheck::models::{KvVersioned, VersionedInput, VersionedOutput};
 use labrpc::rng::Rng;
 use labrpc::{Fault, Network, Server, Service};
+use labrt::sync::atomic::{AtomicU64, Ordering};
+use labrt::sync::{Arc, Mutex, PoisonError};
+use labrt::thread;
+use labrt::time::{Duration, Instant};
 use testkit::Run;
 
 use super::checks::{assert_budgets, assert_linearizable, limit_count, limit_secs};

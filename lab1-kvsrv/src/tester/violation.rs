@@ -4,8 +4,8 @@
 //! than panicking: the test's own thread then fails with the message, after
 //! the clients are done, so the message always reaches the test's output.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
+use labrt::sync::atomic::{AtomicBool, Ordering};
+use labrt::sync::{Mutex, PoisonError};
 
 /// The first violation reported by any client thread.
 #[derive(Debug, Default)]

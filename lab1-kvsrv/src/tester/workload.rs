@@ -2,11 +2,11 @@
 //! appending to one key.
 
 use std::collections::BTreeMap;
-use std::thread;
-use std::time::Instant;
 
 use labcheck::models::Kv;
 use labrpc::rng::{Rng, splitmix64};
+use labrt::thread;
+use labrt::time::Instant;
 use testkit::Run;
 
 use super::appends::{self, AppendLog, token};

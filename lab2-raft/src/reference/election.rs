@@ -1,8 +1,8 @@
 //! Leader election (§5.2, §5.4.1): the election timer, RequestVote on both
 //! sides, and the transitions between roles.
 
-use std::sync::Arc;
-use std::time::Instant;
+use labrt::sync::Arc;
+use labrt::time::Instant;
 
 use super::rpc::{RequestVoteArgs, RequestVoteReply};
 use super::types::{LogIndex, PeerId, Term};

@@ -33,14 +33,13 @@ mod rpc;
 mod senders;
 mod types;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread;
-use std::time::{Duration, Instant};
-
-use crossbeam_channel::Sender;
-use labrpc::rng::Rng;
 use labrpc::{ClientEnd, Persister, Service};
+use labrt::channel::Sender;
+use labrt::rand::Rng;
+use labrt::sync::atomic::{AtomicBool, Ordering};
+use labrt::sync::{Arc, Condvar, Mutex, MutexGuard};
+use labrt::thread;
+use labrt::time::{Duration, Instant};
 
 use crate::{ApplyMsg, Start, State as PublicState};
 use log::{Entry, Log};

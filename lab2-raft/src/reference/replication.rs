@@ -3,8 +3,8 @@
 //! is committed) and the follower's side of AppendEntries and
 //! InstallSnapshot.
 
-use std::sync::Arc;
-use std::time::Instant;
+use labrt::sync::Arc;
+use labrt::time::Instant;
 
 use super::rpc::{
     AppendEntriesArgs, AppendEntriesReply, Conflict, InstallSnapshotArgs, InstallSnapshotReply,

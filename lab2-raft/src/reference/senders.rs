@@ -34,8 +34,8 @@
 //! follower reachable and the batch lost or late; AppendEntries is
 //! idempotent, so a late duplicate does no harm).
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use labrt::sync::Arc;
+use labrt::time::{Duration, Instant};
 
 #[cfg(doc)]
 use super::MAX_APPEND_BYTES;

@@ -15,9 +15,9 @@
 //! the network codec and hands it to `Raft::snapshot`.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard};
 
-use crossbeam_channel::Receiver;
+use labrt::channel::Receiver;
+use labrt::sync::{Mutex, MutexGuard};
 
 use super::show;
 use crate::{ApplyMsg, Raft};

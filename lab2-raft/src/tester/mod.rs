@@ -38,12 +38,12 @@ pub mod applier;
 pub mod watch;
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread;
-use std::time::{Duration, Instant};
 
-use crossbeam_channel::unbounded;
 use labrpc::rng::splitmix64;
+use labrt::channel::unbounded;
+use labrt::sync::{Arc, Mutex, MutexGuard};
+use labrt::thread;
+use labrt::time::{Duration, Instant};
 use testkit::Run;
 use testkit::cluster::{Cluster, Fabric, Incarnation, Node, Peers};
 

@@ -13,10 +13,11 @@
 //! are called.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::{self, JoinHandle};
-use std::time::Duration;
+
+use labrt::sync::atomic::{AtomicBool, Ordering};
+use labrt::sync::{Arc, Mutex, MutexGuard};
+use labrt::thread::{self, JoinHandle};
+use labrt::time::Duration;
 
 use testkit::cluster::Cluster;
 

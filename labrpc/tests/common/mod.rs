@@ -1,10 +1,9 @@
 //! Small builders shared by labrpc's tests.
 #![allow(dead_code)]
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use labrpc::{ClientEnd, Network, Server, Service};
+use labrt::sync::Arc;
+use labrt::sync::atomic::{AtomicU64, Ordering};
 
 /// A network with one server "s" hosting `Count.Inc` (returns the new count)
 /// and `Count.Echo` (returns its argument), plus a handle on the count.

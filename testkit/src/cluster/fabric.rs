@@ -2,11 +2,10 @@
 //! the bookkeeping of every end, the network-wide fault knobs, the seeded
 //! generator for the harness's random choices, and the run report.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-
 use labrpc::Network;
 use labrpc::rng::Rng;
+use labrt::sync::atomic::{AtomicU32, Ordering};
+use labrt::sync::{Arc, Mutex, MutexGuard};
 
 use super::client::Client;
 use super::node::Dialer;

@@ -1,10 +1,9 @@
 //! One replica group under test: [`Cluster`], its peers and its verbs.
 
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread;
-use std::time::Duration;
-
 use labrpc::{Network, Persister, Server};
+use labrt::sync::{Arc, Mutex, MutexGuard};
+use labrt::thread;
+use labrt::time::Duration;
 
 use super::client::Client;
 use super::fabric::Fabric;

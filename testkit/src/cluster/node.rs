@@ -2,9 +2,8 @@
 //! gives back ([`Incarnation`]), and the [`Dialer`] a peer or client uses to
 //! reach servers outside its own group.
 
-use std::sync::{Arc, Weak};
-
 use labrpc::{ClientEnd, Persister, Service};
+use labrt::sync::{Arc, Weak};
 
 use super::fabric::FabricInner;
 use super::wiring::{Owner, Wiring};
