@@ -1,7 +1,8 @@
 //! `check`: the verdict on a whole history, and the evidence behind it.
 
 use std::fmt;
-use std::time::Duration;
+
+use labrt::time::Duration;
 
 use crate::history::{History, Operation};
 use crate::model::Model;
@@ -126,7 +127,7 @@ pub struct LinearizedOp {
 /// check stops as soon as one part fails.
 ///
 /// ```
-/// use std::time::Duration;
+/// use labrt::time::Duration;
 /// use labcheck::models::{Kv, KvInput, KvOutput};
 /// use labcheck::{History, Operation, check};
 ///
@@ -229,9 +230,9 @@ pub struct PartStats {
     pub ops: usize,
     /// How its check ended.
     pub status: PartStatus,
-    /// Wall-clock time from the start of the part's search to its end. Parts
-    /// are searched at the same time, taking turns, so this includes turns
-    /// given to other parts.
+    /// Wall-clock time (labrt's clock: virtual time in its simulation) from
+    /// the start of the part's search to its end. Parts are searched at the
+    /// same time, taking turns, so this includes turns given to other parts.
     pub elapsed: Duration,
     /// Search nodes entered: partial linearizations extended by one
     /// operation to a `(set, state)` pair not known to fail.
@@ -248,7 +249,7 @@ pub struct PartStats {
 /// command prints it with `--stats`.
 ///
 /// ```
-/// use std::time::Duration;
+/// use labrt::time::Duration;
 /// use labcheck::models::{Kv, KvInput, KvOutput};
 /// use labcheck::{History, Operation, PartStatus, check_with_stats};
 ///
@@ -358,7 +359,7 @@ mod tests {
     use super::*;
     use crate::models::{Register, RegisterInput, RegisterOutput};
     use crate::search::{Limits, Order, Search};
-    use std::sync::atomic::AtomicBool;
+    use labrt::sync::atomic::AtomicBool;
 
     /// splitmix64, for reproducible random histories.
     fn next(seed: &mut u64) -> u64 {

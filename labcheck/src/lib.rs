@@ -10,7 +10,7 @@
 //!    be re-checked with the `labcheck` command.
 //!
 //! ```
-//! use std::time::Duration;
+//! use labrt::time::Duration;
 //! use labcheck::models::{Kv, KvInput, KvOutput};
 //! use labcheck::{CheckResult, Recorder, check};
 //!
@@ -47,7 +47,7 @@ mod recorder;
 mod scheduler;
 mod search;
 
-use std::time::Duration;
+use labrt::time::Duration;
 
 pub use checker::{
     CheckResult, Evidence, LinearizedOp, PartStats, PartStatus, PartitionFailure, check,

@@ -1,8 +1,8 @@
 //! Recording a history while a test runs.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use labrt::sync::atomic::{AtomicU64, Ordering};
+use labrt::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use labrt::time::Instant;
 
 use crate::history::{ClientId, History, Operation};
 
@@ -14,7 +14,8 @@ static NEXT_RECORDER: AtomicU64 = AtomicU64::new(0);
 /// Cloning is cheap and every clone appends to the same history; it is
 /// `Send + Sync` when the inputs and outputs are. Each [`begin`](Self::begin)
 /// and [`end`](Self::end) takes a short lock; times are nanoseconds since
-/// [`Recorder::start`] on the monotonic clock.
+/// [`Recorder::start`] on labrt's monotonic clock (virtual time when the test
+/// runs in labrt's simulation).
 ///
 /// ```
 /// use labcheck::Recorder;
@@ -158,7 +159,7 @@ impl<I, O> Recorder<I, O> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::thread;
+    use labrt::thread;
 
     #[test]
     fn many_threads_record_every_operation_with_call_before_return() {

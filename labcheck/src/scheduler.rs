@@ -15,10 +15,10 @@
 //! happened to land on one worker would run one after the other while the
 //! other core idles.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::thread;
-use std::time::{Duration, Instant};
+use labrt::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use labrt::sync::{Mutex, MutexGuard};
+use labrt::thread;
+use labrt::time::{Duration, Instant};
 
 use crate::history::Operation;
 use crate::model::Model;
@@ -41,8 +41,8 @@ pub(crate) struct PartResult {
     pub(crate) part: usize,
     pub(crate) outcome: Outcome,
     pub(crate) stats: SearchStats,
-    /// Wall-clock time from the start of the part's (last) search to its
-    /// end, including the turns given to other parts meanwhile.
+    /// Time (labrt's clock) from the start of the part's (last) search to
+    /// its end, including the turns given to other parts meanwhile.
     pub(crate) elapsed: Duration,
 }
 
@@ -148,7 +148,7 @@ struct Running<'s, M: Model> {
 }
 
 impl<'s, 'h: 's, M: Model> Shared<'s, 'h, M> {
-    fn board(&self) -> std::sync::MutexGuard<'_, Board> {
+    fn board(&self) -> MutexGuard<'_, Board> {
         // A poisoned lock only means another worker panicked; the panic is
         // propagated by the thread scope.
         self.board.lock().unwrap_or_else(|e| e.into_inner())

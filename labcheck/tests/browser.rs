@@ -8,10 +8,12 @@ use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+// Stays on std: the clock times a real child process (chromium), not code under test.
+use std::time::Instant;
 
 use labcheck::models::{Kv, KvInput, KvOutput};
 use labcheck::{CheckResult, History, Operation, check};
+use labrt::time::Duration;
 
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -66,6 +68,7 @@ fn dump_dom(chromium: &Path, page: &Path) -> String {
         .expect("chromium starts");
     let mut stdout = child.stdout.take().expect("stdout is piped");
     // Read while waiting, so a large DOM cannot fill the pipe and stall it.
+    // Stays on std: this thread blocks on a real pipe, which no scheduler could see.
     let reader = std::thread::spawn(move || {
         let mut out = String::new();
         let _ = stdout.read_to_string(&mut out);
@@ -85,6 +88,7 @@ fn dump_dom(chromium: &Path, page: &Path) -> String {
             let _ = child.wait();
             break None;
         }
+        // Stays on std: polls a real child process, which only real time advances.
         std::thread::sleep(Duration::from_millis(50));
     };
     let dom = reader.join().unwrap_or_default();

@@ -13,13 +13,13 @@
 //! agree on every case. A failure prints the seed and the history.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use labcheck::models::{
     Kv, KvInput, KvNoPartition, KvOutput, KvVersioned, Register, RegisterInput, RegisterOutput,
     VersionedInput, VersionedOutput,
 };
 use labcheck::{CheckResult, History, Model, Operation, check};
+use labrt::time::Duration;
 
 const BASE_SEED: u64 = 0x6c61_6263_6865_636b; // "labcheck"
 const CASES_PER_MODEL: u64 = 400;

@@ -4,12 +4,11 @@
 
 mod support;
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
-use std::time::{Duration, Instant};
-
 use labcheck::CheckResult;
+use labrt::sync::Mutex;
+use labrt::sync::atomic::{AtomicUsize, Ordering};
+use labrt::thread;
+use labrt::time::{Duration, Instant};
 use support::porcupine_data::{Row, check_row, data_dir, expected_rows, hard_data_dir, load};
 
 /// Far above what any row needs (the slowest takes well under a second).

@@ -20,8 +20,9 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+
+use labrt::sync::atomic::{AtomicU64, Ordering};
+use labrt::time::Duration;
 
 use serde::Serialize;
 
@@ -255,6 +256,7 @@ fn write_picture_in<M: Model>(
 ) -> io::Result<PathBuf> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     std::fs::create_dir_all(dir)?;
+    // Stays on std: only makes the file name unique across processes (labrt has no wall clock).
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());

@@ -40,8 +40,9 @@ mod states;
 mod table;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+
+use labrt::sync::atomic::{AtomicBool, Ordering};
+use labrt::time::Instant;
 
 use crate::history::Operation;
 use crate::model::Model;

@@ -7,12 +7,12 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use labcheck::models::{
     Kv, KvInput, KvNoPartition, KvOutput, Register, RegisterInput, RegisterOutput,
 };
 use labcheck::{CheckResult, History, check, formats};
+use labrt::time::Duration;
 
 /// The environment variable that overrides where the reference data lives.
 pub const DATA_ENV: &str = "DISTLAB_PORCUPINE_DATA";

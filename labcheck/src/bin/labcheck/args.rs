@@ -1,9 +1,9 @@
 //! The command line, parsed by hand (one subcommand, six options).
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use labcheck::formats::Format;
+use labrt::time::Duration;
 
 /// The synopsis, printed under a usage error.
 pub const SYNOPSIS: &str = "usage: labcheck check FILE --model MODEL [--format FORMAT] \

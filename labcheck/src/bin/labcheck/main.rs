@@ -11,6 +11,7 @@ mod args;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
+// Stays on std: the command reports the real time its check took (it never runs in a simulation).
 use std::time::Instant;
 
 use labcheck::formats::{self, Format, ParseError};
