@@ -164,10 +164,12 @@ fn no_needless_elections_2a() {
 
 /// Elections while replies arrive up to seconds late (long reordering): a
 /// vote granted in an earlier term must not count in a later one, and a
-/// late reply from an old term must not unseat anyone. The leader is cut
-/// off again and again; each time the others elect a new one, and when it
-/// returns there is still exactly one. The leader watcher fails the test
-/// the moment two peers lead one term.
+/// late reply from an old term must not unseat anyone. Each round cuts the
+/// leader off, then, while the others campaign, cuts one of them off too:
+/// the three left must elect a leader, and the lone peer, however many late
+/// replies reach it, must never lead a term it started after it was cut off
+/// (nobody could have voted for it in that term). The leader watcher fails
+/// the test the moment two peers lead one term.
 #[test]
 fn elections_with_late_replies_2a() {
     let run = testkit::begin!();
@@ -178,7 +180,29 @@ fn elections_with_late_replies_2a() {
     let mut leader = cfg.check_one_leader();
     for _ in 0..6 {
         cfg.disconnect(leader);
+        // Let the others' campaigns start, their replies still in flight.
+        cfg.sleep_random(ELECTION_TIMEOUT.as_millis() as u64);
+        let lone = (leader + 1 + cfg.random(n as u64 - 1) as usize) % n;
+        cfg.disconnect(lone);
+        // Every term the lone peer is in from now on was started alone.
+        let cut_off_in = cfg.state(lone).map_or(0, |s| s.term);
         cfg.check_one_leader();
+        // Late replies of its earlier campaigns reach it meanwhile.
+        let deadline = labrt::time::Instant::now() + 3 * ELECTION_TIMEOUT;
+        while labrt::time::Instant::now() < deadline {
+            if let Some(s) = cfg.state(lone)
+                && s.is_leader
+                && s.term > cut_off_in
+            {
+                cfg.fail(format!(
+                    "peer {lone} became leader of term {} while cut off from everyone since term {cut_off_in}: \
+                     it counted votes from another term (a vote counts only in the term it was granted for)",
+                    s.term
+                ));
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        cfg.connect(lone);
         cfg.connect(leader);
         leader = cfg.check_one_leader();
     }
