@@ -82,7 +82,7 @@ pub const RULES: &[(&str, &str)] = &[
     ),
     (
         FACADE_RULE,
-        "`std::thread`, `std::sync::{Mutex, Condvar, RwLock, Barrier, mpsc, atomic}`, \
+        "`std::thread`, `std::sync::{Mutex, Condvar, RwLock, Barrier, Once, OnceLock, LazyLock, mpsc, atomic}`, \
          `std::time::{Instant, SystemTime}`, `crossbeam_channel`, `parking_lot`, \
          `rand::thread_rng`, `rand::random`: use `labrt::thread`, `labrt::sync`, \
          `labrt::channel`, `labrt::time` and `labrt::rand` instead",
@@ -104,6 +104,9 @@ const OFF_FACADE: &[(&[&str], &str)] = &[
         &["std", "sync", "Barrier"],
         "labrt::sync and labrt::channel",
     ),
+    (&["std", "sync", "Once"], "labrt::sync::Once"),
+    (&["std", "sync", "OnceLock"], "labrt::sync::OnceLock"),
+    (&["std", "sync", "LazyLock"], "labrt::sync::LazyLock"),
     (&["std", "sync", "mpsc"], "labrt::channel"),
     (&["std", "sync", "atomic"], "labrt::sync::atomic"),
     (&["std", "time", "Instant"], "labrt::time::Instant"),
@@ -608,6 +611,7 @@ fn process(x: u64) -> u64 { let env = x; env + 1 }
             ("fn f() { std::thread::sleep(d) }", FACADE_RULE),
             ("use std::sync::{Arc, Mutex};", FACADE_RULE),
             ("use std::sync::{Arc, mpsc::channel};", FACADE_RULE),
+            ("static X: std::sync::OnceLock<u8> = x();", FACADE_RULE),
             (
                 "static X: std::sync::atomic::AtomicBool = x();",
                 FACADE_RULE,

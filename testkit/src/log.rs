@@ -11,8 +11,8 @@
 //! filters it by topic and prints one column per peer.
 
 use std::fmt;
-// Stays on std: labrt has no Once (one-time init, never contended by a test).
-use std::sync::Once;
+
+use labrt::sync::Once;
 
 use labrt::time::Instant;
 use tracing_subscriber::fmt::format::Writer;

@@ -26,12 +26,10 @@
 //! `RUST_BACKTRACE` asks for one, and none otherwise. testkit itself never
 //! captures or prints a backtrace.
 
-// Stays on std: labrt has no Once / OnceLock (one-time init, never contended by a test).
-use std::sync::{Once, OnceLock};
-
 use labrt::channel::{self, RecvTimeoutError, Sender};
 use labrt::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use labrt::sync::{Arc, Mutex, MutexGuard};
+use labrt::sync::{Once, OnceLock};
 use labrt::thread::{self, JoinHandle, ThreadId};
 use labrt::time::{Duration, Instant};
 

@@ -1,4 +1,5 @@
-//! Locks and shared state: [`Mutex`], [`Condvar`], [`RwLock`], [`atomic`], [`Arc`].
+//! Locks and shared state: [`Mutex`], [`Condvar`], [`RwLock`], [`atomic`], [`Arc`],
+//! and one-time initialization ([`Once`], [`OnceLock`], [`LazyLock`]).
 //!
 //! The API is std's, poisoning included: [`Mutex::lock`] returns a
 //! [`LockResult`], [`Condvar::wait`] takes and gives back a [`MutexGuard`].
@@ -15,6 +16,20 @@ pub mod atomic;
 
 pub use std::sync::{Arc, Weak};
 pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
+
+/// One-time initialization: std's [`std::sync::Once`], [`std::sync::OnceLock`]
+/// and [`std::sync::LazyLock`], re-exported so callers name them through the
+/// facade. A thread that finds another one initializing blocks, so the
+/// simulation mode will replace these with newtypes of the same API (as it
+/// does the locks); callers will not change.
+///
+/// ```
+/// use labrt::sync::OnceLock;
+/// static CONFIG: OnceLock<u32> = OnceLock::new();
+/// assert_eq!(*CONFIG.get_or_init(|| 7), 7);
+/// assert_eq!(CONFIG.get(), Some(&7));
+/// ```
+pub use std::sync::{LazyLock, Once, OnceLock, OnceState};
 
 /// Rewraps the guard inside a std lock result, keeping poisoning as it was.
 #[inline]
