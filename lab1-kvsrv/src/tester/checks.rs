@@ -30,6 +30,13 @@ pub fn linearizability<M: Model>(
     history: &History<M::Input, M::Output>,
     timeout: Duration,
 ) -> Result<(), String> {
+    if history.is_empty() {
+        return Err(
+            "the clients recorded no operation, so there is nothing to check: an empty \
+                    history proves nothing, and a test that completes no operation fails"
+                .to_owned(),
+        );
+    }
     let started = Instant::now();
     let result = check(model, history, timeout);
     match &result {
@@ -154,6 +161,14 @@ mod tests {
     use super::*;
     use labcheck::Operation;
     use labcheck::models::{Kv, KvInput, KvOutput};
+
+    #[test]
+    fn an_empty_history_is_a_failure_not_a_pass() {
+        let history: History<KvInput, KvOutput> = History::from(Vec::new());
+        let problem = linearizability(&Kv, &history, Duration::from_secs(5))
+            .expect_err("an empty history proves nothing");
+        assert!(problem.contains("no operation"), "{problem}");
+    }
 
     #[test]
     fn a_stale_read_is_not_linearizable_and_its_picture_is_written() {
