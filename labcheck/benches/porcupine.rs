@@ -1,9 +1,9 @@
-//! Times labcheck on every row of the Porcupine reference data and of the
-//! hard histories, beside Porcupine's own timings (`porcupine-ms.tsv` for
-//! the reference data, the `porcupine_median_ms` column of the hard data's
-//! `expected.tsv`).
+//! Times labcheck on every row of the Porcupine reference data, of the
+//! hard histories and of the generated hard histories, beside Porcupine's
+//! own timings (`porcupine-ms.tsv` for the reference data, the
+//! `porcupine_median_ms` column of the other sets' `expected.tsv`).
 //!
-//! `cargo bench -p labcheck --bench porcupine` runs all 148 rows;
+//! `cargo bench -p labcheck --bench porcupine` runs all 181 rows;
 //! `cargo bench -p labcheck --bench porcupine -- etcd_00` runs the rows
 //! whose file contains `etcd_00`. Parsing is not timed (as for Porcupine's
 //! figures); each figure is the median of several runs (fewer for rows that
@@ -18,7 +18,10 @@ use std::time::Instant;
 
 use labcheck::CheckResult;
 use labrt::time::Duration;
-use porcupine_data::{Row, check_row, data_dir, expected_rows, hard_data_dir, load, porcupine_ms};
+use porcupine_data::{
+    Row, check_row, data_dir, expected_rows, generated_hard_data_dir, hard_data_dir, load,
+    porcupine_ms,
+};
 
 const TIMEOUT: Duration = Duration::from_secs(600);
 /// Runs of each row: at least `MIN_RUNS`, and more (up to `MAX_RUNS`) while
@@ -63,6 +66,12 @@ fn main() {
     };
     summarize(&hard, group, &["hotkey", "bigkey", "register", "manykeys"]);
     wrong += hard.iter().filter(|t| !t.right).count();
+
+    println!();
+    println!("== generated hard histories, never tuned on (testdata/generated-hard)");
+    let generated = bench_set(&generated_hard_data_dir(), filter.as_deref());
+    summarize(&generated, group, &["hotkey", "bigkey", "manykeys"]);
+    wrong += generated.iter().filter(|t| !t.right).count();
 
     println!();
     println!(

@@ -1,6 +1,7 @@
 //! Verdict parity with Porcupine: on its own reference histories, every row
 //! of `expected.tsv` must get the verdict Porcupine's tests assert; on the
-//! hard histories (`testdata/porcupine-hard`), the verdict Porcupine gave.
+//! hard histories (`testdata/porcupine-hard`) and on the freshly generated
+//! ones (`testdata/generated-hard`), the verdict Porcupine gave.
 
 mod support;
 
@@ -9,7 +10,11 @@ use labrt::sync::Mutex;
 use labrt::sync::atomic::{AtomicUsize, Ordering};
 use labrt::thread;
 use labrt::time::{Duration, Instant};
-use support::porcupine_data::{Row, check_row, data_dir, expected_rows, hard_data_dir, load};
+use std::path::Path;
+
+use support::porcupine_data::{
+    Row, check_row, data_dir, expected_rows, generated_hard_data_dir, hard_data_dir, load,
+};
 
 /// Far above what any row needs (the slowest takes well under a second).
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -115,8 +120,52 @@ fn every_hard_history_gets_porcupines_verdict() {
         let found = rows.iter().filter(|r| r.file.contains(group)).count();
         assert_eq!(found, n, "{n} {group} rows expected, found {found}");
     }
-    // The rows are independent: check them on every core, slowest groups
-    // spread out by taking rows in file order from a shared counter.
+    let wrong = check_in_parallel(&dir, &rows);
+    assert!(
+        wrong.is_empty(),
+        "{} of {} hard rows disagree with Porcupine:\n{}",
+        wrong.len(),
+        rows.len(),
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn every_generated_hard_history_gets_porcupines_verdict() {
+    // Generated fresh by `examples/gen_hard.rs` and never tuned on; the
+    // verdicts are Porcupine's (see the set's README).
+    let dir = generated_hard_data_dir();
+    let rows = expected_rows(&dir);
+    assert_eq!(
+        rows.len(),
+        33,
+        "the generated hard expected.tsv should list 33 checks"
+    );
+    for (group, n) in [("hotkey", 16), ("bigkey", 8), ("manykeys", 9)] {
+        let found = rows.iter().filter(|r| r.file.contains(group)).count();
+        assert_eq!(found, n, "{n} {group} rows expected, found {found}");
+    }
+    for verdict in [true, false] {
+        assert!(
+            rows.iter().any(|r| r.linearizable == verdict),
+            "both verdicts should occur"
+        );
+    }
+    let wrong = check_in_parallel(&dir, &rows);
+    assert!(
+        wrong.is_empty(),
+        "{} of {} generated hard rows disagree with Porcupine:\n{}",
+        wrong.len(),
+        rows.len(),
+        wrong.join("\n")
+    );
+}
+
+/// Checks every row, each with [`HARD_TIMEOUT`], and describes the rows
+/// whose verdict is not Porcupine's. The rows are independent: they are
+/// checked on every core, slowest groups spread out by taking rows in file
+/// order from a shared counter.
+fn check_in_parallel(dir: &Path, rows: &[Row]) -> Vec<String> {
     let next = AtomicUsize::new(0);
     let wrong: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let workers = thread::available_parallelism().map_or(1, |n| n.get());
@@ -126,7 +175,7 @@ fn every_hard_history_gets_porcupines_verdict() {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(row) = rows.get(i) else { break };
-                    let history = load(&dir, row);
+                    let history = load(dir, row);
                     let started = Instant::now();
                     let result = check_row(row, &history, HARD_TIMEOUT);
                     if !agrees(row, &result) {
@@ -150,14 +199,7 @@ fn every_hard_history_gets_porcupines_verdict() {
             });
         }
     });
-    let wrong = wrong.into_inner().unwrap_or_else(|e| e.into_inner());
-    assert!(
-        wrong.is_empty(),
-        "{} of {} hard rows disagree with Porcupine:\n{}",
-        wrong.len(),
-        rows.len(),
-        wrong.join("\n")
-    );
+    wrong.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
 #[test]
@@ -165,12 +207,17 @@ fn a_small_failing_key_is_reported_beside_a_big_linearizable_one() {
     // Each bigkey file is a big linearizable key (250-400 operations) plus
     // small keys (under 100), one of which fails: the evidence must name a
     // small key, found without first finishing the big one.
-    let dir = hard_data_dir();
-    for row in expected_rows(&dir)
+    for dir in [hard_data_dir(), generated_hard_data_dir()] {
+        small_failing_keys_are_reported(&dir);
+    }
+}
+
+fn small_failing_keys_are_reported(dir: &Path) {
+    for row in expected_rows(dir)
         .iter()
         .filter(|r| r.file.contains("bigkey"))
     {
-        let history = load(&dir, row);
+        let history = load(dir, row);
         let result = check_row(row, &history, HARD_TIMEOUT);
         let evidence = result
             .evidence()

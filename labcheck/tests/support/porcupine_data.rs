@@ -1,7 +1,8 @@
 //! Finding and loading the Porcupine reference histories
 //! (`testdata/porcupine-data` in this crate) and the hard histories with
-//! Porcupine's verdicts (`testdata/porcupine-hard`), used by the parity
-//! test, the command's tests and the benchmark.
+//! Porcupine's verdicts (`testdata/porcupine-hard`, and the freshly
+//! generated `testdata/generated-hard`), used by the parity test, the
+//! command's tests and the benchmark.
 
 #![allow(dead_code)] // Each user needs a different subset.
 
@@ -20,6 +21,10 @@ pub const DATA_ENV: &str = "DISTLAB_PORCUPINE_DATA";
 /// The environment variable that overrides where the hard data lives.
 pub const HARD_DATA_ENV: &str = "DISTLAB_PORCUPINE_HARD_DATA";
 
+/// The environment variable that overrides where the generated hard data
+/// lives.
+pub const GENERATED_HARD_DATA_ENV: &str = "DISTLAB_GENERATED_HARD_DATA";
+
 /// Where the reference data lives in this crate.
 pub fn default_data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/porcupine-data")
@@ -28,6 +33,11 @@ pub fn default_data_dir() -> PathBuf {
 /// Where the hard data lives in this crate.
 pub fn default_hard_data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/porcupine-hard")
+}
+
+/// Where the generated hard data lives in this crate.
+pub fn default_generated_hard_data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/generated-hard")
 }
 
 /// The reference data directory: `$DISTLAB_PORCUPINE_DATA` if set and not
@@ -42,6 +52,17 @@ pub fn data_dir() -> PathBuf {
 /// missing.
 pub fn hard_data_dir() -> PathBuf {
     find_dir(HARD_DATA_ENV, default_hard_data_dir(), "hard history data")
+}
+
+/// The generated hard data directory: `$DISTLAB_GENERATED_HARD_DATA` if
+/// set and not empty, else [`default_generated_hard_data_dir`]. Panics with
+/// what to do when it is missing.
+pub fn generated_hard_data_dir() -> PathBuf {
+    find_dir(
+        GENERATED_HARD_DATA_ENV,
+        default_generated_hard_data_dir(),
+        "generated hard history data",
+    )
 }
 
 fn find_dir(env: &str, default: PathBuf, what: &str) -> PathBuf {
@@ -85,7 +106,7 @@ fn tsv(dir: &Path, name: &str) -> Vec<Vec<String>> {
 }
 
 /// The rows of `expected.tsv`: `file`, `verdict`, `model`, and in the hard
-/// data also `porcupine_median_ms` and `ops`.
+/// and generated hard data also `porcupine_median_ms` and `ops`.
 pub fn expected_rows(dir: &Path) -> Vec<Row> {
     tsv(dir, "expected.tsv")
         .into_iter()
