@@ -60,12 +60,25 @@ pub use recorder::{Pending, Recorder};
 
 /// Checks `history` and panics unless it is linearizable, after writing the
 /// picture with [`html::write_failure_picture`]. A timeout
-/// ([`CheckResult::Unknown`]) fails too.
+/// ([`CheckResult::Unknown`]) fails too, and so does an empty history: a
+/// test that recorded no operation has shown nothing.
+///
+/// ```should_panic
+/// use labcheck::models::{Kv, KvInput, KvOutput};
+/// use labcheck::{History, assert_linearizable};
+/// let empty: History<KvInput, KvOutput> = History::from(Vec::new());
+/// assert_linearizable(&Kv, &empty, labrt::time::Duration::from_secs(1));
+/// ```
 pub fn assert_linearizable<M: Model>(
     model: &M,
     history: &History<M::Input, M::Output>,
     timeout: Duration,
 ) {
+    assert!(
+        !history.is_empty(),
+        "the history holds no operation, so there is nothing to check: an empty history proves \
+         nothing (did the test record its clients' calls?)"
+    );
     let result = check(model, history, timeout);
     if result.is_linearizable() {
         return;
