@@ -37,22 +37,9 @@ const CASES: [(usize, usize); 4] = [(10, 4), (10, 32), (1000, 4), (1000, 32)];
 const SKIPPED: [(usize, usize, usize); 1] = [(100_000, 10, 32)];
 const MAX_VALUE: usize = 2400;
 
-/// splitmix64: reproducible and dependency-free.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+#[path = "../tests/support/splitmix.rs"]
+mod splitmix;
+use splitmix::Rng;
 
 /// A linearizable history of `ops` operations on `keys` keys from `clients`
 /// clients.

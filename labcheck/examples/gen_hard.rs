@@ -33,46 +33,45 @@ use std::path::{Path, PathBuf};
 /// An append that would make a value longer than this becomes a put.
 const MAX_VALUE: usize = 2400;
 
-/// splitmix64: reproducible and dependency-free.
-struct Rng(u64);
+#[path = "../tests/support/splitmix.rs"]
+mod splitmix;
+use splitmix::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
+/// The draws the generator needs beyond the shared generator's.
+trait Draw {
     /// Uniform in [lo, hi).
+    fn range(&mut self, lo: f64, hi: f64) -> f64;
+    /// Uniform integer in lo..=hi.
+    fn int(&mut self, lo: u64, hi: u64) -> u64;
+    /// Standard normal (Box-Muller).
+    fn normal(&mut self) -> f64;
+    /// Log-normal with median `median` and shape `sigma`.
+    fn log_normal(&mut self, median: f64, sigma: f64) -> f64;
+    /// Exponential with mean `mean`.
+    fn exp(&mut self, mean: f64) -> f64;
+    /// Fisher-Yates.
+    fn shuffle<T>(&mut self, items: &mut [T]);
+}
+
+impl Draw for Rng {
     fn range(&mut self, lo: f64, hi: f64) -> f64 {
         lo + (hi - lo) * self.unit()
     }
 
-    /// Uniform integer in lo..=hi.
     fn int(&mut self, lo: u64, hi: u64) -> u64 {
         lo + self.next() % (hi - lo + 1)
     }
 
-    /// Standard normal (Box-Muller).
     fn normal(&mut self) -> f64 {
         let u = 1.0 - self.unit();
         let v = self.unit();
         (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
     }
 
-    /// Log-normal with median `median` and shape `sigma`.
     fn log_normal(&mut self, median: f64, sigma: f64) -> f64 {
         median * (sigma * self.normal()).exp()
     }
 
-    /// Exponential with mean `mean`.
     fn exp(&mut self, mean: f64) -> f64 {
         -mean * (1.0 - self.unit()).ln()
     }
