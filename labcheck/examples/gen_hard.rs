@@ -668,11 +668,14 @@ fn main() {
         std::process::exit(2);
     };
     let out = PathBuf::from(out);
-    std::fs::create_dir_all(out.join("kv")).expect("create OUT_DIR/kv");
+    if let Err(e) = std::fs::create_dir_all(out.join("kv")) {
+        eprintln!("gen_hard: cannot create {}: {e}", out.join("kv").display());
+        std::process::exit(2);
+    }
     let mut rng = Rng(seed);
-    let mut file_seed = seed * 100;
+    let mut file_seed = seed.wrapping_mul(100);
     let mut next_seed = || {
-        file_seed += 1;
+        file_seed = file_seed.wrapping_add(1);
         file_seed
     };
 
@@ -756,8 +759,8 @@ fn main() {
             .expect("write to a string");
         }
     }
-    std::fs::write(out.join("expected.tsv"), &expected).expect("write expected.tsv");
-    std::fs::write(out.join("generated.tsv"), generated).expect("write generated.tsv");
+    write_file(&out.join("expected.tsv"), &expected);
+    write_file(&out.join("generated.tsv"), &generated);
     let written = expected.lines().count() - 1;
     println!("wrote {written} histories to {}", out.display());
 }
@@ -768,5 +771,13 @@ fn write_lines(path: &Path, lines: &[String]) {
         text.push_str(line);
         text.push('\n');
     }
-    std::fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    write_file(path, &text);
+}
+
+/// Writes `text` to `path`, or says which file could not be written and stops.
+fn write_file(path: &Path, text: &str) {
+    if let Err(e) = std::fs::write(path, text) {
+        eprintln!("gen_hard: cannot write {}: {e}", path.display());
+        std::process::exit(2);
+    }
 }
