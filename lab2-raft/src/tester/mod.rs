@@ -94,7 +94,6 @@ pub struct Config {
     // cluster's peers are killed.
     _watch: Watch,
     cluster: Arc<Cluster<Peer>>,
-    snapshots: bool,
     leader_timeout: Duration,
     applied: Arc<Applied>,
     ledger: Arc<Ledger>,
@@ -134,17 +133,11 @@ impl Config {
         Config {
             _watch: Watch::start(Arc::clone(&cluster), Arc::clone(&ledger)),
             cluster,
-            snapshots,
             leader_timeout: Duration::from_secs_f64(run.limit("leader_secs")),
             applied,
             ledger,
             started: Mutex::new(vec![BTreeSet::new(); n]),
         }
-    }
-
-    /// Whether the harness snapshots (part D's tests).
-    pub fn snapshots(&self) -> bool {
-        self.snapshots
     }
 
     /// A fresh random command value.
