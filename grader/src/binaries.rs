@@ -8,6 +8,7 @@ use std::process::{Command, Stdio};
 use serde::Deserialize;
 
 use crate::error::{Context, GraderError, Result};
+use crate::sandbox::{self, Jail, Sandbox};
 use crate::workspace::{Workspace, cargo};
 
 /// Which Cargo profile builds the test binaries.
@@ -29,6 +30,10 @@ pub struct BuildOptions {
     pub target_dir: Option<PathBuf>,
     /// Extra environment for cargo (e.g. `RUSTFLAGS`).
     pub env: Vec<(String, String)>,
+    /// Build inside this sandbox (a submission's build): the tree and the
+    /// target dir writable, the toolchain read-only, nothing else of the
+    /// machine, no network, only the variables cargo needs.
+    pub sandbox: Option<Sandbox>,
 }
 
 /// A compiled test target.
@@ -135,6 +140,102 @@ pub enum Scope<'a> {
     Packages(&'a [&'a str]),
 }
 
+/// The variables of the grader's environment a sandboxed build keeps
+/// (cargo and rustup need them to find the toolchain); every other one is
+/// dropped.
+const BUILD_VARS: &[&str] = &[
+    "PATH",
+    "HOME",
+    "CARGO_HOME",
+    "RUSTUP_HOME",
+    "RUSTUP_TOOLCHAIN",
+    "CARGO_BUILD_JOBS",
+    "CARGO_INCREMENTAL",
+    "CARGO_TERM_COLOR",
+];
+
+/// `cargo ARGS` in the sandbox, after fetching the tree's dependencies
+/// outside it (the build itself has no network; the manifests and lock
+/// file are the kit's, not the student's, so fetching runs no student
+/// input).
+fn sandboxed_cargo(
+    ws: &Workspace,
+    sb: &Sandbox,
+    opts: &BuildOptions,
+    args: Vec<std::ffi::OsString>,
+) -> Result<Command> {
+    let program = absolute_program(&cargo()).ok_or_else(|| {
+        GraderError::new("cannot find cargo for the sandboxed build (is cargo on PATH?)")
+    })?;
+    let fetched = Command::new(&program)
+        .args(["fetch", "--quiet"])
+        .current_dir(&ws.root)
+        .stdin(Stdio::null())
+        .output()
+        .context(|| "cannot run `cargo fetch` before the sandboxed build".to_string())?;
+    if !fetched.status.success() {
+        return Err(GraderError::new(format!(
+            "`cargo fetch` in {} failed, so the sandboxed build (which has no network) cannot find the kit's \
+             dependencies: {}",
+            ws.root.display(),
+            String::from_utf8_lossy(&fetched.stderr).trim()
+        )));
+    }
+    let target = opts
+        .target_dir
+        .clone()
+        .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| ws.root.join("target"));
+    std::fs::create_dir_all(&target)
+        .context(|| format!("cannot create the target dir {}", target.display()))?;
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let tool_dir = |var: &str, default: &str| {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(default)))
+            .filter(|p| p.is_dir())
+    };
+    let mut read_only: Vec<PathBuf> = [
+        tool_dir("CARGO_HOME", ".cargo"),
+        tool_dir("RUSTUP_HOME", ".rustup"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    // A toolchain outside both (and outside /usr): its root, `bin/..`.
+    if let Some(root) = program.parent().and_then(Path::parent)
+        && !root.starts_with("/usr")
+        && !read_only.iter().any(|d| program.starts_with(d))
+    {
+        read_only.push(root.to_path_buf());
+    }
+    read_only.extend(crate::handout::outside_workspaces(&ws.root));
+    let jail = Jail {
+        read_only,
+        writable: vec![ws.root.clone(), target],
+        cwd: ws.root.clone(),
+    };
+    let mut cmd = Command::new(sb.program());
+    cmd.args(sb.build_args(&jail, &program, &args)).env_clear();
+    for var in BUILD_VARS {
+        if let Some(v) = std::env::var_os(var) {
+            cmd.env(var, v);
+        }
+    }
+    Ok(cmd)
+}
+
+/// `program` as an absolute path (looked up on `PATH` if it is a bare name).
+fn absolute_program(program: &Path) -> Option<PathBuf> {
+    if program.is_absolute() {
+        return Some(program.to_path_buf());
+    }
+    if program.components().count() > 1 {
+        return std::fs::canonicalize(program).ok();
+    }
+    sandbox::on_path(&program.to_string_lossy())
+}
+
 /// Builds the test binaries of `scope` once and lists their tests.
 ///
 /// The outer `Result` is the grader's own failure (cargo missing, a binary
@@ -145,26 +246,35 @@ pub fn build(
     scope: Scope<'_>,
     opts: &BuildOptions,
 ) -> Result<std::result::Result<Built, BuildFailure>> {
-    let mut cmd = Command::new(cargo());
-    cmd.args(["test", "--no-run", "--message-format=json"]);
+    let mut args: Vec<std::ffi::OsString> = ["test", "--no-run", "--message-format=json"]
+        .map(Into::into)
+        .to_vec();
     let keep = match scope {
         Scope::Workspace { keep } => {
-            cmd.arg("--workspace");
+            args.push("--workspace".into());
             keep
         }
         Scope::Packages(packages) => {
             for p in packages {
-                cmd.args(["-p", p]);
+                args.extend(["-p".into(), p.into()]);
             }
             packages
         }
     };
     if opts.profile == Profile::Release {
-        cmd.arg("--release");
+        args.push("--release".into());
     }
     if let Some(t) = &opts.target_dir {
-        cmd.arg("--target-dir").arg(t);
+        args.extend(["--target-dir".into(), t.into()]);
     }
+    let mut cmd = match &opts.sandbox {
+        Some(sb) => sandboxed_cargo(ws, sb, opts, args)?,
+        None => {
+            let mut cmd = Command::new(cargo());
+            cmd.args(args);
+            cmd
+        }
+    };
     cmd.envs(opts.env.iter().map(|(k, v)| (k, v)));
     cmd.current_dir(&ws.root)
         .stdin(Stdio::null())

@@ -66,6 +66,7 @@ mod tests {
             max_bytes: Some(1000),
             max_heap_bytes: None,
             max_rss_mib: 64,
+            max_threads: 1024,
             limits: BTreeMap::new(),
             source: PathBuf::from("grade.toml"),
         }

@@ -242,6 +242,12 @@ pub struct RunOpts {
     /// Override the labs' scoring policy.
     #[arg(long, value_enum, value_name = "POLICY")]
     pub policy: Option<PolicyArg>,
+    /// Run without the sandbox (bubblewrap) even where there is one. `grade`
+    /// refuses to grade without it unless given this: unsandboxed, a
+    /// submission's runs see the grader's files, environment and network,
+    /// and what they start can outlive them and disturb other submissions.
+    #[arg(long)]
+    pub unsandboxed: bool,
 }
 
 /// Where results go.

@@ -17,6 +17,7 @@ use crate::export::{self, Graded};
 use crate::handout;
 use crate::plan;
 use crate::progress::Progress;
+use crate::sandbox::Sandbox;
 use crate::score::{self, LabScore};
 use crate::summary;
 use crate::workspace::{Selection, Workspace};
@@ -134,6 +135,8 @@ pub fn run(
         whole_workspace: true,
         refused: Vec::new(),
         on_reference: Vec::new(),
+        sandbox: isolation(req.opts, false)?,
+        grading: false,
     };
     let graded = run_tree(&tree, req, &out_dir, interrupt)?;
     write_exports(std::slice::from_ref(&graded), exports)?;
@@ -173,6 +176,8 @@ pub fn run_copy(
         whole_workspace: false,
         refused: Vec::new(),
         on_reference,
+        sandbox: isolation(req.opts, false)?,
+        grading: false,
     };
     run_tree(&copy, req, &out_root.join(name), interrupt)
 }
@@ -240,6 +245,11 @@ struct Tree<'a> {
     refused: Vec<(String, String)>,
     /// Labs used by the graded ones that were built on the reference.
     on_reference: Vec<String>,
+    /// The sandbox for the runs (and, when grading, the build).
+    sandbox: Option<Sandbox>,
+    /// A submission is being graded: the build is sandboxed too and the
+    /// runs get none of the grader's debugging variables.
+    grading: bool,
 }
 
 /// What building a tree gave: the test binaries of the labs that built,
@@ -331,6 +341,7 @@ fn run_tree(
         },
         target_dir: tree.target_dir.clone(),
         env: Vec::new(),
+        sandbox: tree.sandbox.clone().filter(|_| tree.grading),
     };
     let mut problems: BTreeMap<usize, String> = BTreeMap::new();
     for (package, why) in &tree.refused {
@@ -396,6 +407,7 @@ fn run_tree(
         return Ok(Graded {
             name: name.to_owned(),
             on_reference: tree.on_reference.clone(),
+            sandboxed: tree.sandbox.is_some(),
             records: Vec::new(),
             summaries: Vec::new(),
             scores: if req.score { broken_scores } else { Vec::new() },
@@ -412,6 +424,8 @@ fn run_tree(
         grace: Duration::from_secs(req.opts.grace),
         log_cap: req.opts.log_cap_mib.saturating_mul(1024 * 1024),
         stop: req.stop,
+        sandbox: tree.sandbox.clone(),
+        debug_env: !tree.grading,
     };
     let per_test = match req.stop {
         StopRule::Iterations(n) => Some(n),
@@ -477,11 +491,41 @@ fn run_tree(
     Ok(Graded {
         name: name.to_owned(),
         on_reference: tree.on_reference.clone(),
+        sandboxed: tree.sandbox.is_some(),
         records: outcome.records,
         summaries,
         scores,
         elapsed: started.elapsed(),
     })
+}
+
+/// What gives up `--unsandboxed` (or a machine without a sandbox), for
+/// the messages.
+const UNSANDBOXED_RISKS: &str = "a submission's code could read the grader's files (the kit's references included), \
+     its environment and other submissions, use the network, and leave processes running that disturb \
+     the runs after it";
+
+/// The sandbox the runs get: bubblewrap where it works, unless
+/// `--unsandboxed`. Without one, `run`/`stress` go on unsandboxed (saying
+/// so); `grade` refuses unless told `--unsandboxed`.
+fn isolation(opts: &RunOpts, grading: bool) -> Result<Option<Sandbox>> {
+    if opts.unsandboxed {
+        if grading {
+            println!("grading WITHOUT the sandbox (--unsandboxed): {UNSANDBOXED_RISKS}");
+        }
+        return Ok(None);
+    }
+    match Sandbox::detect() {
+        Ok(s) => Ok(Some(s)),
+        Err(why) if grading => Err(GraderError::new(format!(
+            "cannot grade without the sandbox: {why}. Install bubblewrap, or pass --unsandboxed to grade \
+             without it, knowing that {UNSANDBOXED_RISKS}"
+        ))),
+        Err(why) => {
+            eprintln!("note: running the tests without the sandbox: {why}");
+            Ok(None)
+        }
+    }
 }
 
 fn is_empty_dir(dir: &Path) -> bool {
@@ -743,6 +787,7 @@ pub fn grade(
             .join("grader-submissions")
     });
     let subs = resolve_submissions(submissions)?;
+    let sandbox = isolation(req.opts, true)?;
     if !reference_names.is_empty() {
         println!(
             "building on the kit's reference of {} instead of the submissions' files",
@@ -841,6 +886,8 @@ pub fn grade(
             whole_workspace: false,
             refused,
             on_reference: reference_names.clone(),
+            sandbox: sandbox.clone(),
+            grading: true,
         };
         let g = run_tree(&tree, req, &out_root.join(&name), interrupt)?;
         println!("{name}: {:.1}/{} points", g.score(), g.max_score());

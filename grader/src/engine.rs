@@ -13,9 +13,10 @@ use serde::Serialize;
 
 use crate::error::{Context, GraderError, Result};
 use crate::plan::PlannedTest;
-use crate::process::{self, Launch};
+use crate::process::{self, Confinement, Launch};
 use crate::progress::Progress;
 use crate::reported;
+use crate::sandbox::{Jail, Sandbox};
 use crate::verdict::{self, VerdictKind};
 
 /// When to stop starting runs.
@@ -53,7 +54,20 @@ pub struct EngineConfig {
     pub log_cap: u64,
     /// When to stop.
     pub stop: StopRule,
+    /// Run every test in this sandbox; `None` runs them directly.
+    pub sandbox: Option<Sandbox>,
+    /// Hand the debugging variables (`DISTLAB_LOG`, `DISTLAB_NO_TIMEOUT`)
+    /// of the grader's environment to sandboxed runs (not when grading).
+    pub debug_env: bool,
 }
+
+/// The grader's environment variables a sandboxed run gets when
+/// [`EngineConfig::debug_env`] is set.
+const DEBUG_VARS: &[&str] = &["DISTLAB_LOG", "DISTLAB_NO_TIMEOUT"];
+
+/// Where labcheck writes the picture of a failing history
+/// (`labcheck::html::VIS_DIR_ENV`; the grader does not depend on labcheck).
+const PICTURES_VAR: &str = "DISTLAB_VIS_DIR";
 
 /// Everything recorded about one run (the `--json` export's rows).
 #[derive(Clone, Debug, Serialize)]
@@ -231,7 +245,18 @@ fn run_one(
     let seed = cfg.seed.unwrap_or_else(testkit::seed::fresh_seed);
     let stem = format!("{}-{}-seed{seed}", test.spec.name, iteration);
     let log = cfg.out_dir.join(format!("{stem}.log"));
-    let report_file = reports.join(format!("{stem}.jsonl"));
+    // The run writes its report into a folder of its own (bound writable
+    // into its sandbox), and its pictures (labcheck) beside its log.
+    let run_dir = reports.join(&stem);
+    let pictures = cfg.out_dir.join(format!("{stem}-pictures"));
+    for dir in [&run_dir, &pictures] {
+        std::fs::create_dir_all(dir).context(|| format!("cannot create {}", dir.display()))?;
+        if let Some(sb) = &cfg.sandbox {
+            sb.hand_over(dir)
+                .context(|| format!("cannot hand {} over to the sandboxed run", dir.display()))?;
+        }
+    }
+    let report_file = run_dir.join("report.jsonl");
     let kill_after = Duration::from_secs(test.spec.timeout_secs) + cfg.grace;
     let key = reported::fresh_key()?;
     let mut env = vec![
@@ -240,10 +265,27 @@ fn run_one(
             testkit::report::REPORT_VAR.to_owned(),
             report_file.display().to_string(),
         ),
+        (PICTURES_VAR.to_owned(), pictures.display().to_string()),
     ];
     if cfg.backtrace {
         env.push(("RUST_BACKTRACE".into(), "1".into()));
     }
+    if cfg.sandbox.is_some() && cfg.debug_env {
+        for var in DEBUG_VARS {
+            if let Ok(v) = std::env::var(var) {
+                env.push(((*var).to_owned(), v));
+            }
+        }
+    }
+    let confine = cfg.sandbox.as_ref().map(|sandbox| Confinement {
+        sandbox,
+        jail: Jail {
+            read_only: vec![test.binary.package_dir.clone(), test.binary.path.clone()],
+            writable: vec![run_dir.clone(), pictures.clone()],
+            cwd: test.binary.package_dir.clone(),
+        },
+        max_threads: test.spec.max_threads,
+    });
     let launch = Launch {
         program: test.binary.path.clone(),
         args: vec![
@@ -261,10 +303,13 @@ fn run_one(
         test: test.full_name.clone(),
         interrupt,
         key: Some(key),
+        confine,
     };
     let sup = process::supervise(&launch)?;
     let reported = reported::read(&report_file, &key, &test.spec.name, seed);
-    let _ = std::fs::remove_file(&report_file);
+    let _ = std::fs::remove_dir_all(&run_dir);
+    // An empty pictures folder goes; one with pictures stays with the log.
+    let _ = std::fs::remove_dir(&pictures);
     let report = reported.authentic().cloned();
     let Some(v) = verdict::classify(&sup, &reported, &test.spec, kill_after) else {
         // Interrupted: keep the log (the user may want it), record nothing.
@@ -273,6 +318,7 @@ fn run_one(
     let keep = cfg.keep_logs || v.kind != VerdictKind::Pass;
     if !keep {
         let _ = std::fs::remove_file(&log);
+        let _ = std::fs::remove_dir_all(&pictures);
     }
     Ok(Some(RunRecord {
         lab: test.lab.clone(),

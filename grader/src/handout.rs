@@ -328,6 +328,41 @@ fn pin_outside_path_deps(src_root: &Path, dest: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The workspaces outside `tree` that its `[workspace.dependencies]` name
+/// by absolute path (as [`pin_outside_path_deps`] left them): what a
+/// sandboxed build of the tree must see besides the tree. The kit's own
+/// trees have none.
+pub fn outside_workspaces(tree: &Path) -> Vec<PathBuf> {
+    let Ok(text) = std::fs::read_to_string(tree.join("Cargo.toml")) else {
+        return Vec::new();
+    };
+    let Ok(doc) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let Some(deps) = doc
+        .get("workspace")
+        .and_then(|w| w.get("dependencies"))
+        .and_then(|d| d.as_table())
+    else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = Vec::new();
+    for dep in deps.values() {
+        let Some(path) = dep.get("path").and_then(|p| p.as_str()).map(Path::new) else {
+            continue;
+        };
+        if !path.is_absolute() || path.starts_with(tree) {
+            continue;
+        }
+        // The dependency's own workspace: its manifest inherits from it.
+        let root = crate::workspace::find_root(path).unwrap_or_else(|_| path.to_path_buf());
+        if !out.contains(&root) {
+            out.push(root);
+        }
+    }
+    out
+}
+
 fn copy_file(src: &Path, dst: &Path) -> Result<()> {
     std::fs::copy(src, dst)
         .map(|_| ())
@@ -601,6 +636,7 @@ fn check_build(out: &Path, target_dir: Option<PathBuf>) -> Result<()> {
         profile: Profile::Test,
         target_dir: Some(target),
         env: Vec::new(),
+        sandbox: None,
     };
     let built = binaries::build(&ws, Scope::Workspace { keep: &[] }, &opts)?.map_err(|f| {
         GraderError::new(format!(

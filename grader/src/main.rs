@@ -2,7 +2,8 @@
 //!
 //! Students use it to stress their code until rare races show up;
 //! instructors use it to grade many submissions fairly. Every (test,
-//! iteration) runs as its own process, in its own process group, with
+//! iteration) runs as its own process, in its own process group and, where
+//! bubblewrap is installed, in a sandbox of its own ([`sandbox`]), with
 //! `DISTLAB_SEED` and `DISTLAB_REPORT` set, so a hung, crashing or
 //! memory-hungry run is killed and reported without touching the others.
 //! See the crate's README for every subcommand, and `grader --help`.
@@ -34,6 +35,7 @@ mod policy;
 mod process;
 mod progress;
 mod reported;
+mod sandbox;
 mod score;
 mod skeleton;
 mod summary;
@@ -55,6 +57,8 @@ use crate::workspace::Workspace;
 static INTERRUPT: AtomicBool = AtomicBool::new(false);
 
 fn main() -> ExitCode {
+    // Inside the sandbox the grader's own executable is the runs' launcher.
+    sandbox::act_if_asked(&std::env::args_os().collect::<Vec<_>>());
     let cli = Cli::parse();
     // A second Ctrl-C leaves at once (the runs' process groups are killed
     // by the workers' next poll only after the first).

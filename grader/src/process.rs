@@ -1,7 +1,9 @@
 //! One test run as its own process, watched from outside: in its own process
-//! group (so a timeout kills everything it started), with its memory polled,
-//! its output captured and its exit decoded. This is the grader's guard
-//! against student code; the test's own limits (testkit) are the inner one.
+//! group (so a timeout kills everything it started), in the sandbox when
+//! there is one (its own PID namespace: nothing it starts outlives it), with
+//! the memory of its whole process tree polled, its output captured and its
+//! exit decoded. This is the grader's guard against student code; the
+//! test's own limits (testkit) are the inner one.
 
 use std::fs::File;
 use std::os::unix::process::CommandExt;
@@ -14,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::capture::{Capture, Captured};
 use crate::error::{Context, Result};
+use crate::sandbox::{Jail, Sandbox};
 
 /// How often memory and the deadline are checked.
 const POLL: Duration = Duration::from_millis(50);
@@ -44,7 +47,23 @@ pub struct Launch<'a> {
     /// `testkit::seal`): handed over through a pipe the child inherits,
     /// never through the environment.
     pub key: Option<[u8; testkit::seal::KEY_LEN]>,
+    /// Run inside this sandbox; `None` runs the program directly.
+    pub confine: Option<Confinement<'a>>,
 }
+
+/// Where a sandboxed run runs and what it may see.
+pub struct Confinement<'a> {
+    /// The sandbox.
+    pub sandbox: &'a Sandbox,
+    /// What the run sees beyond the system's files.
+    pub jail: Jail,
+    /// Most processes and threads it may have at once.
+    pub max_threads: u64,
+}
+
+/// The only environment variable a sandboxed run gets besides the
+/// launch's own: a `PATH` of the system's folders.
+const SANDBOX_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
 /// A pipe holding a run's key, its read end to be inherited by the run.
 struct KeyPipe {
@@ -116,31 +135,56 @@ pub fn supervise(launch: &Launch<'_>) -> Result<Supervised> {
     let capture = Capture::new(file, launch.log_cap, &launch.test);
     let start = Instant::now();
     let pipe = launch.key.as_ref().map(|k| KeyPipe::new(k)).transpose()?;
-    let mut command = Command::new(&launch.program);
-    command.env_remove(testkit::seal::KEY_FD_VAR);
-    if let Some(p) = &pipe {
-        use std::os::fd::AsRawFd as _;
-        let fd = p.read.as_raw_fd();
-        command.env(testkit::seal::KEY_FD_VAR, fd.to_string());
-        // SAFETY: between fork and exec only async-signal-safe calls are
-        // allowed; fcntl is one. It clears close-on-exec on this one
-        // descriptor in the child, so the run inherits it and no other
-        // process the grader starts at the same time does.
-        unsafe {
-            command.pre_exec(move || {
-                if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
+    let mut command = match &launch.confine {
+        Some(c) => {
+            let mut cmd = Command::new(c.sandbox.program());
+            cmd.args(
+                c.sandbox
+                    .run_args(&c.jail, c.max_threads, &launch.program, &launch.args),
+            )
+            // Nothing of the grader's environment reaches the run.
+            .env_clear()
+            .env("PATH", SANDBOX_PATH);
+            cmd
         }
+        None => {
+            let mut cmd = Command::new(&launch.program);
+            cmd.args(&launch.args)
+                .env_remove(testkit::seal::KEY_FD_VAR)
+                // Backtraces through the tester's internals bury the
+                // failure; a run gets one only when the launch asks
+                // (`--backtrace`).
+                .env_remove("RUST_BACKTRACE")
+                .env_remove("RUST_LIB_BACKTRACE");
+            cmd
+        }
+    };
+    let mut key_fd: libc::c_int = -1;
+    if let Some(p) = &pipe {
+        use std::os::fd::{AsFd as _, AsRawFd as _};
+        if let Some(c) = &launch.confine {
+            c.sandbox.hand_over_fd(p.read.as_fd()).context(|| {
+                "cannot hand the run's key pipe over to its sandboxed user".to_string()
+            })?;
+        }
+        key_fd = p.read.as_raw_fd();
+        command.env(testkit::seal::KEY_FD_VAR, key_fd.to_string());
+    }
+    // SAFETY: between fork and exec only async-signal-safe calls are
+    // allowed; close_range, fcntl and close are. Every descriptor above
+    // stderr is marked close-on-exec (those the grader itself inherited
+    // without the flag included), then the key's is cleared of it, so the
+    // run gets stdin, stdout, stderr and its key, and nothing else.
+    unsafe {
+        command.pre_exec(move || {
+            close_all_above_stderr_on_exec();
+            if key_fd >= 0 && libc::fcntl(key_fd, libc::F_SETFD, 0) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
     }
     let mut child = command
-        .args(&launch.args)
-        // Backtraces through the tester's internals bury the failure; a
-        // run gets one only when the launch asks (`--backtrace`).
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE")
         .envs(launch.env.iter().map(|(k, v)| (k, v)))
         .current_dir(&launch.cwd)
         .stdin(Stdio::null())
@@ -179,7 +223,7 @@ pub fn supervise(launch: &Launch<'_>) -> Result<Supervised> {
         if exited_without_reaping(pid) {
             break;
         }
-        if let Some((rss, hwm)) = read_rss(pid) {
+        if let Some((rss, hwm)) = tree_rss(pid) {
             polled_peak = polled_peak.max(hwm).max(rss);
             if rss > launch.max_rss && killed.is_none() {
                 killed = Some(Ending::OutOfMemory(rss));
@@ -222,6 +266,10 @@ pub fn supervise(launch: &Launch<'_>) -> Result<Supervised> {
     }
     let captured = capture.finish();
     let ending = killed.unwrap_or(match status {
+        // bwrap reports a run killed by signal N as exit status 128 + N.
+        Status::Code(c) if launch.confine.is_some() && (129..=128 + 64).contains(&c) => {
+            Ending::Signalled(c - 128)
+        }
         Status::Code(c) => Ending::Exited(c),
         Status::Signal(s) => Ending::Signalled(s),
     });
@@ -231,6 +279,41 @@ pub fn supervise(launch: &Launch<'_>) -> Result<Supervised> {
         peak_rss: polled_peak.max(maxrss_kib.saturating_mul(1024)),
         captured,
     })
+}
+
+/// Marks every descriptor above 2 close-on-exec (in a child between fork
+/// and exec: async-signal-safe calls only).
+fn close_all_above_stderr_on_exec() {
+    // SAFETY: close_range(2) with CLOSE_RANGE_CLOEXEC only sets flags on
+    // this process's descriptors; no memory is touched.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3 as libc::c_uint,
+            libc::c_uint::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    if rc == 0 {
+        return;
+    }
+    // Kernels before 5.11: flag them one by one, up to the soft limit.
+    // SAFETY: getrlimit writes the struct we own.
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    let top = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 {
+        lim.rlim_cur.min(65_536) as libc::c_int
+    } else {
+        1024
+    };
+    for fd in 3..top {
+        // SAFETY: fcntl on a descriptor number; a closed one gives EBADF.
+        unsafe {
+            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+        }
+    }
 }
 
 enum Status {
@@ -293,6 +376,46 @@ fn kill_group(pid: libc::pid_t) {
     unsafe {
         libc::kill(-pid, libc::SIGKILL);
     }
+}
+
+/// The resident memory of `pid` and every process below it: (the sum of
+/// their VmRSS, the largest VmHWM), in bytes. A run split over several
+/// processes (or wrapped by the sandbox) is held to its limit as a whole.
+fn tree_rss(pid: libc::pid_t) -> Option<(u64, u64)> {
+    let (mut rss, mut hwm) = read_rss(pid)?;
+    let mut queue = children(pid);
+    let mut seen = 0usize;
+    while let Some(p) = queue.pop() {
+        seen += 1;
+        if seen > 100_000 {
+            break;
+        }
+        if let Some((r, h)) = read_rss(p) {
+            rss += r;
+            hwm = hwm.max(h);
+        }
+        queue.extend(children(p));
+    }
+    Some((rss, hwm))
+}
+
+/// The children of every thread of `pid` (a child belongs to the thread
+/// that started it), from /proc.
+fn children(pid: libc::pid_t) -> Vec<libc::pid_t> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for task in tasks.flatten() {
+        let Ok(text) = std::fs::read_to_string(task.path().join("children")) else {
+            continue;
+        };
+        out.extend(
+            text.split_whitespace()
+                .filter_map(|p| p.parse::<libc::pid_t>().ok()),
+        );
+    }
+    out
 }
 
 /// (VmRSS, VmHWM) of `pid` in bytes, from /proc.

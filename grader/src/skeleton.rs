@@ -101,6 +101,7 @@ pub fn check(kit: &Workspace, opts: &SkeletonCheck, interrupt: &AtomicBool) -> R
                 .unwrap_or_else(|| dir.join("target")),
         ),
         env: Vec::new(),
+        sandbox: None,
     };
     let built = binaries::build(&ws, Scope::Workspace { keep: &packages }, &build)?
         .map_err(|f| GraderError::new(format!("the handout does not build:\n{}", f.errors)))?;
@@ -131,6 +132,9 @@ pub fn check(kit: &Workspace, opts: &SkeletonCheck, interrupt: &AtomicBool) -> R
         grace: Duration::from_secs(2),
         log_cap: 1024 * 1024,
         stop: StopRule::Iterations(1),
+        // The skeleton's runs get the sandbox the graded runs get.
+        sandbox: crate::sandbox::Sandbox::detect().ok(),
+        debug_env: false,
     };
     println!(
         "running each of {} test(s) once against the skeleton, {} at a time ...",

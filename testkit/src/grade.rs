@@ -11,6 +11,7 @@
 //! policy = "exponential"         # how N runs become a score: all-or-nothing | linear | exponential
 //! timeout_secs = 120             # default wall-clock limit per test run
 //! max_rss_mib = 1024             # default: a run using more memory is killed
+//! max_threads = 1024             # default: most processes + threads a sandboxed run may have
 //! student_files = ["src/server.rs", "src/client.rs"]   # what a student edits and submits
 //! uses = ["lab0-base"]           # labs this one builds on (their packages)
 //!
@@ -30,6 +31,7 @@
 //! max_bytes = 1_000_000
 //! max_heap_bytes = 50_000_000
 //! max_rss_mib = 512
+//! max_threads = 256
 //! limits = { per_client_bytes = 200 }   # numbers only the test itself reads
 //! ```
 //!
@@ -108,6 +110,10 @@ pub struct Lab {
     /// Default memory limit per run, in MiB (the grader kills past it).
     #[serde(default = "default_rss")]
     pub max_rss_mib: u64,
+    /// Default limit on the processes and threads a run may have at once
+    /// (the grader's sandbox enforces it; creating one more fails).
+    #[serde(default = "default_threads")]
+    pub max_threads: u64,
     /// Paths (relative to the lab crate) a student edits and submits.
     #[serde(default)]
     pub student_files: Vec<String>,
@@ -124,6 +130,13 @@ fn default_timeout() -> u64 {
 
 fn default_rss() -> u64 {
     2048
+}
+
+/// The lowest `max_threads` a `grade.toml` may set.
+pub const MIN_THREADS: u64 = 16;
+
+fn default_threads() -> u64 {
+    1024
 }
 
 /// A `[parts.X]` table.
@@ -168,6 +181,7 @@ struct RawTest {
     max_bytes: Option<u64>,
     max_heap_bytes: Option<u64>,
     max_rss_mib: Option<u64>,
+    max_threads: Option<u64>,
     #[serde(default)]
     limits: BTreeMap<String, Number>,
 }
@@ -201,6 +215,8 @@ pub struct TestSpec {
     pub max_heap_bytes: Option<u64>,
     /// Memory limit in MiB; the grader kills a run past it.
     pub max_rss_mib: u64,
+    /// Most processes and threads a run may have at once (sandboxed runs).
+    pub max_threads: u64,
     /// Numbers the test itself reads (see [`TestSpec::limit`]).
     pub limits: BTreeMap<String, Number>,
     /// The file the spec came from, for messages.
@@ -310,6 +326,15 @@ impl GradeFile {
                 "must be at least 1 second".into(),
             ));
         }
+        if raw.lab.max_threads < MIN_THREADS {
+            return Err(err(
+                find_line(text, "max_threads"),
+                "lab.max_threads".into(),
+                format!(
+                    "must be at least {MIN_THREADS} (a test process needs a few threads of its own)"
+                ),
+            ));
+        }
         for (name, part) in &raw.parts {
             for req in &part.requires {
                 if let Some((lab, _)) = req.split_once('/') {
@@ -372,6 +397,15 @@ impl GradeFile {
                     "must be at least 1 second".into(),
                 ));
             }
+            if t.max_threads.is_some_and(|n| n < MIN_THREADS) {
+                return Err(err(
+                    line,
+                    format!("tests.{name}.max_threads"),
+                    format!(
+                        "must be at least {MIN_THREADS} (a test process needs a few threads of its own)"
+                    ),
+                ));
+            }
             tests.insert(
                 name.clone(),
                 TestSpec {
@@ -383,6 +417,7 @@ impl GradeFile {
                     max_bytes: t.max_bytes,
                     max_heap_bytes: t.max_heap_bytes,
                     max_rss_mib: t.max_rss_mib.unwrap_or(raw.lab.max_rss_mib),
+                    max_threads: t.max_threads.unwrap_or(raw.lab.max_threads),
                     limits: t.limits,
                     source: path.clone(),
                 },
@@ -486,6 +521,23 @@ timeout_secs = 7
         assert_eq!(g.tests["one"].limit("ratio"), Ok(0.5));
         assert_eq!(g.parts["B"].requires, vec!["A".to_string()]);
         assert_eq!(g.total_points(), 7.5);
+        assert_eq!(g.tests["one"].max_threads, 1024, "lab default applies");
+    }
+
+    #[test]
+    fn a_thread_limit_too_low_to_run_a_test_is_an_error() {
+        let low = GOOD.replace("timeout_secs = 7", "timeout_secs = 7\nmax_threads = 4");
+        let e = GradeFile::parse("grade.toml", &low).expect_err("4 threads");
+        assert_eq!(e.key.as_deref(), Some("tests.two.max_threads"), "{e}");
+        let ok = GOOD.replace("timeout_secs = 7", "timeout_secs = 7\nmax_threads = 64");
+        let g = GradeFile::parse("grade.toml", &ok).expect("64 threads is fine");
+        assert_eq!(g.tests["two"].max_threads, 64);
+        let lab = GOOD.replace(
+            "policy = \"linear\"",
+            "policy = \"linear\"\nmax_threads = 0",
+        );
+        let e = GradeFile::parse("grade.toml", &lab).expect_err("0 threads");
+        assert_eq!(e.key.as_deref(), Some("lab.max_threads"), "{e}");
     }
 
     #[test]

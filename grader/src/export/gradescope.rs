@@ -89,6 +89,9 @@ pub fn to_gradescope(g: &Graded, visibility: Visibility) -> Value {
             g.on_reference.join(", ")
         ));
     }
+    if !g.sandboxed {
+        summary.push_str("\ngraded WITHOUT the sandbox (--unsandboxed)");
+    }
     for lab in &g.scores {
         summary.push_str(&format!(
             "\n{}: {:.1}/{} (policy {})",

@@ -13,6 +13,7 @@ pub fn to_json(graded: &[Graded]) -> Value {
                 "name": g.name,
                 "problem": Some(g.problem_text(true)).filter(|p| !p.is_empty()),
                 "on_reference": g.on_reference,
+                "sandboxed": g.sandboxed,
                 "score": g.score(),
                 "max_score": g.max_score(),
                 "elapsed_seconds": g.elapsed.as_secs_f64(),

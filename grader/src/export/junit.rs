@@ -62,11 +62,12 @@ pub fn to_junit(graded: &[Graded]) -> String {
             );
             let _ = writeln!(
                 body,
-                "    <properties>\n      <property name=\"score\" value=\"{:.2}\"/>\n      <property name=\"max_score\" value=\"{}\"/>\n      <property name=\"policy\" value=\"{}\"/>\n      <property name=\"on_reference\" value=\"{}\"/>\n    </properties>",
+                "    <properties>\n      <property name=\"score\" value=\"{:.2}\"/>\n      <property name=\"max_score\" value=\"{}\"/>\n      <property name=\"policy\" value=\"{}\"/>\n      <property name=\"on_reference\" value=\"{}\"/>\n      <property name=\"sandboxed\" value=\"{}\"/>\n    </properties>",
                 lab.score,
                 lab.max,
                 esc(&lab.policy),
-                esc(&g.on_reference.join(" "))
+                esc(&g.on_reference.join(" ")),
+                g.sandboxed
             );
             for r in runs {
                 let _ = write!(

@@ -28,6 +28,8 @@ pub struct Graded {
     /// Labs used by the graded labs that were built from the kit's
     /// reference instead of the submission's files (`grade --reference`).
     pub on_reference: Vec<String>,
+    /// Whether its runs (and, when graded, its build) were sandboxed.
+    pub sandboxed: bool,
     /// Every run.
     pub records: Vec<RunRecord>,
     /// Per-test aggregates.

@@ -111,19 +111,11 @@ pub fn assert_budgets(run: &Run, net: &Network) {
 }
 
 /// Fails the test if fewer RPCs entered the network than clerk operations
-/// completed: every operation has to reach the server at least once, so a
-/// clerk that answers from memory it shares with the server (or with other
-/// clerks) is caught however right its answers are.
+/// completed (the shared check of `testkit::cluster::reach`): a clerk that
+/// answers from memory it shares with the server is caught however right
+/// its answers are.
 pub fn assert_network_used(run: &Run, net: &Network) {
-    let (ops, rpcs) = (run.ops(), net.total_rpcs());
-    assert!(
-        rpcs >= ops,
-        "{ops} clerk operations completed but only {rpcs} RPCs entered the network: some \
-         operations never reached a server. A clerk must send every operation to the server \
-         through its end (and retry until a reply comes), never answer it from memory of its \
-         own or shared with the server (seed {})",
-        run.seed()
-    );
+    testkit::cluster::reach::assert_network_used(run, net.total_rpcs());
 }
 
 /// The whole number `key` from the test's `limits` in `grade.toml`.

@@ -81,6 +81,13 @@
 //! persister. [`Fabric::new`] (and so [`Cluster::new`]) makes the run's
 //! report give the servers started on the fabric, the RPCs and the bytes.
 //!
+//! ## Proof that operations used the network
+//!
+//! [`reach`] holds the checks every lab with clerks applies: at least one
+//! RPC per completed operation ([`reach::assert_network_used`]), and an
+//! operation that must not complete while its clerk can reach no server
+//! and must once it can ([`reach::blocks_while_cut_off`]).
+//!
 //! ## Randomness
 //!
 //! [`Cluster::random`] draws from one generator seeded from the fabric's
@@ -93,6 +100,7 @@ mod fabric;
 mod group;
 mod names;
 mod node;
+pub mod reach;
 mod wiring;
 
 pub use client::Client;
