@@ -66,7 +66,7 @@ pub const RULES: &[(&str, &str)] = &[
     ("no environment", "`std::env`, `env!`, `option_env!`"),
     (
         "no files or descriptors",
-        "`std::fs`, `std::os` (raw descriptors), `std::net`, `#[path]`",
+        "`std::fs`, `std::os` (raw descriptors), `std::net`, `#[path]`, `mod name;` (a module in another file: keep modules inline, `mod name { ... }`)",
     ),
     (
         "no compile-time inclusion",
@@ -243,7 +243,16 @@ impl Checker<'_> {
                     if next_is_path && starts_path {
                         self.check_facade(id.span(), &path_from(&trees[i..]));
                     }
-                    if name == "unsafe" {
+                    let loads_a_file = name == "mod"
+                        && matches!(trees.get(i + 1), Some(TokenTree::Ident(_)))
+                        && matches!(trees.get(i + 2), Some(TokenTree::Punct(p)) if p.as_char() == ';');
+                    if loads_a_file {
+                        self.breach(
+                            id.span(),
+                            "no files or descriptors",
+                            "`mod name;` in a macro's tokens (loads another file)",
+                        );
+                    } else if name == "unsafe" {
                         self.breach(id.span(), "no unsafe code", "`unsafe` in a macro's tokens");
                     } else if name == "extern" {
                         self.breach(id.span(), "no foreign code", "`extern` in a macro's tokens");
@@ -344,6 +353,17 @@ impl<'ast> Visit<'ast> for Checker<'_> {
             "an `extern` block",
         );
         syn::visit::visit_item_foreign_mod(self, i);
+    }
+
+    fn visit_item_mod(&mut self, i: &'ast syn::ItemMod) {
+        if i.content.is_none() {
+            self.breach(
+                i.mod_token.span,
+                "no files or descriptors",
+                format!("`mod {};` (loads another file)", i.ident),
+            );
+        }
+        syn::visit::visit_item_mod(self, i);
     }
 
     fn visit_item_extern_crate(&mut self, i: &'ast syn::ItemExternCrate) {
@@ -535,6 +555,7 @@ impl S {
     }
 }
 fn process(x: u64) -> u64 { let env = x; env + 1 }
+mod helpers { pub fn one() -> u64 { 1 } }
 "#;
         assert_eq!(rules_in(text), vec![]);
     }
@@ -584,6 +605,11 @@ fn process(x: u64) -> u64 { let env = x; env + 1 }
             ("use std::os::fd::FromRawFd;", "no files or descriptors"),
             (
                 "#[path = \"reference/server.rs\"] mod s;",
+                "no files or descriptors",
+            ),
+            ("mod reference;", "no files or descriptors"),
+            (
+                "macro_rules! m { () => { mod inner; } } m!();",
                 "no files or descriptors",
             ),
             (
