@@ -91,6 +91,8 @@ pub enum Cmd {
         until_fail: bool,
         #[command(flatten)]
         opts: RunOpts,
+        #[command(flatten)]
+        exports: ExportOpts,
     },
     /// Grade submissions: pristine tests, harness and grade.toml laid over
     /// each submission's student files; build, run, score, export.
@@ -143,6 +145,17 @@ pub enum Cmd {
         /// files (each lab's student_files) that are already there.
         #[arg(long)]
         update: bool,
+    },
+    /// Put the shards of one job back together: their --json files (written
+    /// with --shard K/N) become the table, scores and exports one machine
+    /// would give for the same seeds. A missing or repeated shard is an
+    /// error naming it.
+    Merge {
+        /// Every shard's --json file.
+        #[arg(value_name = "SHARD_JSON", required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        exports: ExportOpts,
     },
     /// Prove the tests bite: plant each bug of LAB/planted.toml in its own
     /// copy of the reference, run the lab's tests on it, and report which
@@ -248,6 +261,17 @@ pub struct RunOpts {
     /// and what they start can outlive them and disturb other submissions.
     #[arg(long)]
     pub unsandboxed: bool,
+    /// Do only this share of the work, for spreading one job over machines
+    /// (`2/4`: the second of four): `grade` takes every Nth submission,
+    /// `run`/`stress` every Nth run of each test. Needs `--campaign`;
+    /// `grader merge` puts the shards' `--json` files back together.
+    #[arg(long, value_name = "K/N", requires = "campaign")]
+    pub shard: Option<crate::shard::Shard>,
+    /// Derive each run's seed from S, the test and the run's index, so every
+    /// machine and every shard gives a run the same seed (instead of a fresh
+    /// seed per run).
+    #[arg(long, value_name = "S", conflicts_with = "seed")]
+    pub campaign: Option<u64>,
 }
 
 /// Where results go.

@@ -19,6 +19,7 @@ use crate::plan;
 use crate::progress::Progress;
 use crate::sandbox::Sandbox;
 use crate::score::{self, LabScore};
+use crate::shard::Job;
 use crate::summary;
 use crate::workspace::{Selection, Workspace};
 
@@ -139,7 +140,15 @@ pub fn run(
         grading: false,
     };
     let graded = run_tree(&tree, req, &out_dir, interrupt)?;
-    write_exports(std::slice::from_ref(&graded), exports)?;
+    let command = match req.stop {
+        StopRule::Iterations(_) => "run",
+        StopRule::Stress { .. } => "stress",
+    };
+    write_exports(
+        std::slice::from_ref(&graded),
+        exports,
+        &job_of(req, command),
+    )?;
     Ok(finish_of(&[graded], interrupt))
 }
 
@@ -426,11 +435,15 @@ fn run_tree(
         stop: req.stop,
         sandbox: tree.sandbox.clone(),
         debug_env: !tree.grading,
+        // A graded batch is split by submission, not by run.
+        shard: req.opts.shard.filter(|_| !tree.grading),
+        campaign: req.opts.campaign,
     };
     let per_test = match req.stop {
         StopRule::Iterations(n) => Some(n),
         StopRule::Stress { count, .. } => count,
-    };
+    }
+    .map(|n| cfg.shard.map_or(n, |s| s.share_of(n)));
     println!(
         "running {} test(s){}, {} at a time; logs of failing runs go to {}",
         tests.len(),
@@ -445,19 +458,16 @@ fn run_tree(
     // After Ctrl-C, every planned run that did not finish scores as not run
     // (a failure), so a partial table never reads like full marks.
     let planned = match (outcome.interrupted, req.stop) {
-        (true, StopRule::Iterations(n)) => Some((tests.as_slice(), n)),
+        (true, StopRule::Iterations(n)) => {
+            Some((tests.as_slice(), cfg.shard.map_or(n, |s| s.share_of(n))))
+        }
         _ => None,
     };
     let scores = if req.score {
-        let mut scores = score_runs(ws, selections, req.opts, &outcome.records, planned);
+        let policy = req.opts.policy.map(Policy::from);
+        let mut scores = score_runs(ws, selections, policy, &outcome.records, planned);
         scores.extend(broken_scores);
-        scores.sort_by(|a, b| a.lab.cmp(&b.lab));
-        score::gate_across_labs(&mut scores, &|lab| {
-            ws.labs
-                .iter()
-                .find(|l| l.package == lab)
-                .map(|l| l.grade.clone())
-        });
+        gate_all(ws, &mut scores);
         scores
     } else {
         Vec::new()
@@ -537,13 +547,24 @@ fn policy_of(ws: &Workspace, lab: usize, opts: &RunOpts) -> Policy {
         .map_or(ws.labs[lab].grade.lab.policy, Policy::from)
 }
 
+/// Cross-lab gating over a tree's lab scores (sorted by lab).
+pub fn gate_all(ws: &Workspace, scores: &mut [LabScore]) {
+    scores.sort_by(|a, b| a.lab.cmp(&b.lab));
+    score::gate_across_labs(scores, &|lab| {
+        ws.labs
+            .iter()
+            .find(|l| l.package == lab)
+            .map(|l| l.grade.clone())
+    });
+}
+
 /// Points per lab from the finished runs. With `planned` (the tests and
 /// their planned runs each, after an interrupt) a test counts its planned
 /// runs, so runs that never finished score as failures.
-fn score_runs(
+pub fn score_runs(
     ws: &Workspace,
     selections: &[Selection],
-    opts: &RunOpts,
+    policy: Option<Policy>,
     records: &[engine::RunRecord],
     planned: Option<(&[plan::PlannedTest], u64)>,
 ) -> Vec<LabScore> {
@@ -567,7 +588,7 @@ fn score_runs(
                     e.1 = e.1.max(n);
                 }
             }
-            score::score_lab(&lab.grade, policy_of(ws, i, opts), &counts)
+            score::score_lab(&lab.grade, policy.unwrap_or(lab.grade.lab.policy), &counts)
         })
         .collect()
 }
@@ -605,9 +626,34 @@ fn zero_scores(ws: &Workspace, selections: &[Selection], opts: &RunOpts) -> Vec<
         .collect()
 }
 
-fn write_exports(graded: &[Graded], exports: &ExportOpts) -> Result<()> {
+/// The job a run request describes, for the JSON export.
+fn job_of(req: &RunRequest<'_>, command: &str) -> Job {
+    let (per_test, stress) = match req.stop {
+        StopRule::Iterations(n) => (Some(n), None),
+        StopRule::Stress {
+            count,
+            duration,
+            until_fail,
+        } => (count, Some((duration.map(|d| d.as_secs()), until_fail))),
+    };
+    Job {
+        command: command.to_owned(),
+        labs: req.labs.to_vec(),
+        tests: req.tests.to_vec(),
+        per_test,
+        stress,
+        policy: req.opts.policy.map(|p| Policy::from(p).name().to_owned()),
+        reference: Vec::new(),
+        campaign: req.opts.campaign,
+        shard: req.opts.shard,
+        submissions: Vec::new(),
+    }
+}
+
+/// Writes every export asked for.
+pub fn write_exports(graded: &[Graded], exports: &ExportOpts, job: &Job) -> Result<()> {
     if let Some(p) = &exports.json {
-        let text = serde_json::to_string_pretty(&export::to_json(graded))
+        let text = serde_json::to_string_pretty(&export::to_json(graded, job))
             .context(|| "cannot encode the JSON export".to_string())?;
         export::write(p, &text)?;
         println!("wrote {}", p.display());
@@ -786,7 +832,24 @@ pub fn grade(
             .map_or_else(|| kit.root.join("target"), PathBuf::from)
             .join("grader-submissions")
     });
-    let subs = resolve_submissions(submissions)?;
+    let all_subs = resolve_submissions(submissions)?;
+    let mut job = job_of(req, "grade");
+    job.reference = reference_names.clone();
+    job.submissions = all_subs.iter().map(|(_, n)| n.clone()).collect();
+    // A shard grades every Nth submission of the batch, whole.
+    let subs: Vec<(PathBuf, String)> = all_subs
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| req.opts.shard.is_none_or(|s| s.holds(*i as u64)))
+        .map(|(_, sub)| sub)
+        .collect();
+    if let Some(s) = req.opts.shard {
+        println!(
+            "shard {s}: grading {} of the {} submissions",
+            subs.len(),
+            job.submissions.len()
+        );
+    }
     let sandbox = isolation(req.opts, true)?;
     if !reference_names.is_empty() {
         println!(
@@ -899,6 +962,6 @@ pub fn grade(
             println!("{:30} {:>6.1}/{}", g.name, g.score(), g.max_score());
         }
     }
-    write_exports(&graded, exports)?;
+    write_exports(&graded, exports, &job)?;
     Ok(finish_of(&graded, interrupt))
 }

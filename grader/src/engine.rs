@@ -9,7 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Context, GraderError, Result};
 use crate::plan::PlannedTest;
@@ -17,6 +17,7 @@ use crate::process::{self, Confinement, Launch};
 use crate::progress::Progress;
 use crate::reported;
 use crate::sandbox::{Jail, Sandbox};
+use crate::shard::{self, Shard};
 use crate::verdict::{self, VerdictKind};
 
 /// When to stop starting runs.
@@ -59,6 +60,10 @@ pub struct EngineConfig {
     /// Hand the debugging variables (`DISTLAB_LOG`, `DISTLAB_NO_TIMEOUT`)
     /// of the grader's environment to sandboxed runs (not when grading).
     pub debug_env: bool,
+    /// Run only the iterations this shard holds.
+    pub shard: Option<Shard>,
+    /// Seed each run from this campaign seed, its test and its iteration.
+    pub campaign: Option<u64>,
 }
 
 /// The grader's environment variables a sandboxed run gets when
@@ -70,7 +75,7 @@ const DEBUG_VARS: &[&str] = &["DISTLAB_LOG", "DISTLAB_NO_TIMEOUT"];
 const PICTURES_VAR: &str = "DISTLAB_VIS_DIR";
 
 /// Everything recorded about one run (the `--json` export's rows).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunRecord {
     /// The lab's package.
     pub lab: String,
@@ -135,6 +140,7 @@ struct Scheduler {
     next: Mutex<(usize, Vec<u64>)>,
     tests: usize,
     failed: AtomicBool,
+    shard: Option<Shard>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -163,9 +169,14 @@ impl Scheduler {
         for _ in 0..self.tests {
             let t = *cursor;
             *cursor = (*cursor + 1) % self.tests;
-            if count.is_none_or(|c| done[t] < c) {
+            // The next iteration of test t this shard holds (all of them
+            // without a shard), if the count allows one.
+            while count.is_none_or(|c| done[t] < c) {
+                let iteration = done[t];
                 done[t] += 1;
-                return Some((t, done[t] - 1));
+                if self.shard.is_none_or(|s| s.holds(iteration)) {
+                    return Some((t, iteration));
+                }
             }
         }
         None
@@ -189,6 +200,7 @@ pub fn execute(
         next: Mutex::new((0, vec![0; tests.len()])),
         tests: tests.len(),
         failed: AtomicBool::new(false),
+        shard: cfg.shard,
     };
     let records = Mutex::new(Vec::new());
     let cut_off = std::sync::atomic::AtomicU64::new(0);
@@ -242,7 +254,11 @@ fn run_one(
     reports: &Path,
     interrupt: &AtomicBool,
 ) -> Result<Option<RunRecord>> {
-    let seed = cfg.seed.unwrap_or_else(testkit::seed::fresh_seed);
+    let seed = match (cfg.seed, cfg.campaign) {
+        (Some(s), _) => s,
+        (None, Some(c)) => shard::campaign_seed(c, &test.spec.name, iteration),
+        (None, None) => testkit::seed::fresh_seed(),
+    };
     let stem = format!("{}-{}-seed{seed}", test.spec.name, iteration);
     let log = cfg.out_dir.join(format!("{stem}.log"));
     // The run writes its report into a folder of its own (bound writable

@@ -29,6 +29,7 @@ mod engine;
 mod error;
 mod export;
 mod handout;
+mod merge;
 mod plan;
 mod plant;
 mod policy;
@@ -37,6 +38,7 @@ mod progress;
 mod reported;
 mod sandbox;
 mod score;
+mod shard;
 mod skeleton;
 mod summary;
 mod verdict;
@@ -102,6 +104,7 @@ fn dispatch(cli: Cli) -> Result<Finish> {
             commands::run(&ws, &req, &ExportOpts::default(), &INTERRUPT)
         }
         Some(Cmd::List { lab }) => commands::list(&ws, lab.as_deref()),
+        Some(Cmd::Merge { files, exports }) => merge::merge(&ws, &files, &exports),
         Some(Cmd::Run {
             labs,
             tests,
@@ -125,6 +128,7 @@ fn dispatch(cli: Cli) -> Result<Finish> {
             duration,
             until_fail,
             opts,
+            exports,
         }) => {
             let count = match (count, duration) {
                 (None, None) => Some(100),
@@ -141,7 +145,7 @@ fn dispatch(cli: Cli) -> Result<Finish> {
                 opts: &opts,
                 score: false,
             };
-            commands::run(&ws, &req, &ExportOpts::default(), &INTERRUPT)
+            commands::run(&ws, &req, &exports, &INTERRUPT)
         }
         Some(Cmd::Grade {
             submissions,

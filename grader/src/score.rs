@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use testkit::grade::{GradeFile, Policy};
 
 /// One test's score.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct TestScore {
     /// The test.
     pub test: String,
@@ -26,7 +26,7 @@ pub struct TestScore {
 }
 
 /// One part's score.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct PartScore {
     /// The part's key in `grade.toml`.
     pub part: String,
@@ -41,7 +41,7 @@ pub struct PartScore {
 }
 
 /// One lab's score.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct LabScore {
     /// The lab's package.
     pub lab: String,

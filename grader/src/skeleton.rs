@@ -135,6 +135,8 @@ pub fn check(kit: &Workspace, opts: &SkeletonCheck, interrupt: &AtomicBool) -> R
         // The skeleton's runs get the sandbox the graded runs get.
         sandbox: crate::sandbox::Sandbox::detect().ok(),
         debug_env: false,
+        shard: None,
+        campaign: None,
     };
     println!(
         "running each of {} test(s) once against the skeleton, {} at a time ...",

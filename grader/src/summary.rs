@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use testkit::grade::TestSpec;
 use testkit::report::human_bytes;
 
 use crate::engine::RunRecord;
@@ -13,7 +14,7 @@ use crate::score::LabScore;
 use crate::verdict::VerdictKind;
 
 /// Aggregates over one test's runs.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TestSummary {
     /// The lab's package.
     pub lab: String,
@@ -53,10 +54,17 @@ fn near(what: &str, used: Option<u64>, budget: Option<u64>) -> Option<String> {
 
 /// One summary per planned test, in plan order.
 pub fn summarize(tests: &[PlannedTest], records: &[RunRecord]) -> Vec<TestSummary> {
+    let specs: Vec<(&str, &TestSpec)> = tests.iter().map(|t| (t.lab.as_str(), &t.spec)).collect();
+    summarize_specs(&specs, records)
+}
+
+/// One summary per `(lab, spec)`, in that order; a record belongs to the
+/// entry its `test_index` names.
+pub fn summarize_specs(tests: &[(&str, &TestSpec)], records: &[RunRecord]) -> Vec<TestSummary> {
     tests
         .iter()
         .enumerate()
-        .map(|(i, t)| {
+        .map(|(i, (lab, spec))| {
             let runs: Vec<&RunRecord> = records.iter().filter(|r| r.test_index == i).collect();
             let n = runs.len() as f64;
             // Welford's update keeps the variance exact for long stress runs.
@@ -85,25 +93,25 @@ pub fn summarize(tests: &[PlannedTest], records: &[RunRecord]) -> Vec<TestSummar
                 near(
                     "max rpcs",
                     passing().filter_map(|r| r.rpcs).max(),
-                    t.spec.max_rpcs,
+                    spec.max_rpcs,
                 ),
                 near(
                     "max bytes",
                     passing().filter_map(|r| r.bytes).max(),
-                    t.spec.max_bytes,
+                    spec.max_bytes,
                 ),
                 near(
                     "heap peak",
                     passing().filter_map(|r| r.heap_peak_bytes).max(),
-                    t.spec.max_heap_bytes,
+                    spec.max_heap_bytes,
                 ),
             ]
             .into_iter()
             .flatten()
             .collect();
             TestSummary {
-                lab: t.lab.clone(),
-                test: t.spec.name.clone(),
+                lab: (*lab).to_owned(),
+                test: spec.name.clone(),
                 runs: runs.len() as u64,
                 passed: runs.iter().filter(|r| r.passed()).count() as u64,
                 failures,

@@ -12,11 +12,11 @@ use std::time::Duration;
 use crate::budget;
 use crate::process::{Ending, Supervised, signal_name};
 use crate::reported::Reported;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use testkit::grade::TestSpec;
 
 /// The kind of verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum VerdictKind {
     /// Passed, within every budget.

@@ -3,9 +3,10 @@
 use serde_json::{Value, json};
 
 use super::Graded;
+use crate::shard::Job;
 
-/// The `--json` document for `graded`.
-pub fn to_json(graded: &[Graded]) -> Value {
+/// The `--json` document for `graded`, the result of `job`.
+pub fn to_json(graded: &[Graded], job: &Job) -> Value {
     let subs: Vec<Value> = graded
         .iter()
         .map(|g| {
@@ -27,6 +28,7 @@ pub fn to_json(graded: &[Graded]) -> Value {
         "tool": "distlab grader",
         "version": env!("CARGO_PKG_VERSION"),
         "generated": crate::clock::iso_now(),
+        "job": job,
         "submissions": subs,
     })
 }
