@@ -146,6 +146,25 @@ pub enum Cmd {
         #[arg(long)]
         update: bool,
     },
+    /// Write the Gradescope autograder bundle of one lab: a zip with
+    /// setup.sh, run_autograder and the lab's pristine workspace (its
+    /// reference cut out), ready to upload.
+    Autograder {
+        /// The lab (package name or short form like `lab1`).
+        #[arg(value_name = "LAB")]
+        lab: String,
+        /// The zip to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Grade on the kit's reference of this used lab (repeatable).
+        #[arg(long, value_name = "LAB")]
+        reference: Vec<String>,
+        /// Also leave the bundle's files unpacked in this new folder.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        iterations: Iterations,
+    },
     /// Put the shards of one job back together: their --json files (written
     /// with --shard K/N) become the table, scores and exports one machine
     /// would give for the same seeds. A missing or repeated shard is an

@@ -732,7 +732,7 @@ fn resolve_submissions(submissions: &[PathBuf]) -> Result<Vec<(PathBuf, String)>
 
 /// The labs `--reference` names, checked: each is used (directly or not)
 /// by a graded lab and is not graded itself.
-fn reference_labs(
+pub fn reference_labs(
     kit: &Workspace,
     selections: &[Selection],
     reference: &[String],
@@ -771,7 +771,7 @@ fn reference_labs(
 
 /// The files a submission must hold for `lab`: its own student files and
 /// those of the labs it builds on, except labs taken from the reference.
-fn files_for_lab(kit: &Workspace, lab: usize, on_reference: &[usize]) -> Vec<PathBuf> {
+pub fn files_for_lab(kit: &Workspace, lab: usize, on_reference: &[usize]) -> Vec<PathBuf> {
     let mut labs = vec![lab];
     labs.extend(
         kit.uses_of(&[lab])

@@ -18,6 +18,7 @@
 
 #![warn(missing_docs)]
 
+mod autograder;
 mod binaries;
 mod budget;
 mod capture;
@@ -43,6 +44,7 @@ mod skeleton;
 mod summary;
 mod verdict;
 mod workspace;
+mod zip;
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -105,6 +107,22 @@ fn dispatch(cli: Cli) -> Result<Finish> {
         }
         Some(Cmd::List { lab }) => commands::list(&ws, lab.as_deref()),
         Some(Cmd::Merge { files, exports }) => merge::merge(&ws, &files, &exports),
+        Some(Cmd::Autograder {
+            lab,
+            out,
+            reference,
+            dir,
+            iterations,
+        }) => autograder::bundle(
+            &ws,
+            &autograder::BundleRequest {
+                lab: &lab,
+                reference: &reference,
+                iterations: iterations.iterations,
+                out: &out,
+                dir: dir.as_deref(),
+            },
+        ),
         Some(Cmd::Run {
             labs,
             tests,

@@ -101,10 +101,15 @@ impl Graded {
 
 /// Writes `text` to `path`, naming the file on failure.
 pub fn write(path: &Path, text: &str) -> Result<()> {
+    write_bytes(path, text.as_bytes())
+}
+
+/// Writes `bytes` to `path`, creating its folder.
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).context(|| format!("cannot create {}", dir.display()))?;
     }
-    std::fs::write(path, text).context(|| format!("cannot write {}", path.display()))
+    std::fs::write(path, bytes).context(|| format!("cannot write {}", path.display()))
 }
 
 /// At most `max` bytes of `text`, cut at a character boundary, with a note.
