@@ -32,8 +32,10 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 const CASES: [(usize, usize); 4] = [(10, 4), (10, 32), (1000, 4), (1000, 32)];
 
 /// Cases left out: 100,000 operations on 10 keys from 32 clients (10,000
-/// per key, about three appends in flight on each) did not finish in 85 s
-/// and grew past 20 GiB, since the search keeps every node it explored.
+/// per key, about three appends in flight on each). Before the memory cap
+/// its check did not finish in 85 s and grew past 20 GiB; with the default
+/// cap (2 GiB) both of its checks end `UNKNOWN` at the cap, after 25.0 and
+/// 21.4 s (2026-12-03), which measures the cap, not the checker.
 const SKIPPED: [(usize, usize, usize); 1] = [(100_000, 10, 32)];
 const MAX_VALUE: usize = 2400;
 
@@ -133,7 +135,7 @@ fn main() {
         for (keys, clients) in CASES {
             let label = format!("{ops} ops {keys} keys {clients} clients");
             if SKIPPED.contains(&(ops, keys, clients)) {
-                println!("{label:<28} skipped: exhausts memory (see SKIPPED)");
+                println!("{label:<28} skipped: stops at the memory cap (see SKIPPED)");
                 continue;
             }
             if filter.as_ref().is_some_and(|f| !label.contains(f.as_str())) {

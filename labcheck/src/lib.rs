@@ -4,7 +4,9 @@
 //!
 //! 1. Record operations with a [`Recorder`] while the test's clients run.
 //! 2. [`check`] the [`History`] against a [`Model`] (the [`models`] cover the
-//!    labs' key/value stores and a register), with a timeout.
+//!    labs' key/value stores and a register), with a timeout; or
+//!    [`check_with_options`] with a timeout and a memory cap
+//!    ([`CheckOptions`]).
 //! 3. On failure, write the HTML picture ([`html::write_failure_picture`])
 //!    and, if wanted, the history itself ([`History::save_jsonl`]) so it can
 //!    be re-checked with the `labcheck` command.
@@ -32,8 +34,10 @@
 //!
 //! The checker is a Wing & Gong search with Lowe's memoization, made
 //! P-compositional by [`Model::partition`] (each part, e.g. each key, is
-//! checked separately and in parallel). A check that runs out of time
-//! returns [`CheckResult::Unknown`], which is never a pass.
+//! checked separately and in parallel). A check that runs out of time, or
+//! whose search reaches the memory cap (2 GiB by default), returns
+//! [`CheckResult::Unknown`], which is never a pass; [`check_with_options`]
+//! says which limit was reached ([`UnknownReason`]).
 
 #![warn(missing_docs)]
 
@@ -50,8 +54,8 @@ mod search;
 use labrt::time::Duration;
 
 pub use checker::{
-    CheckResult, Evidence, LinearizedOp, PartStats, PartStatus, PartitionFailure, check,
-    check_with_stats,
+    CheckOptions, CheckReport, CheckResult, Evidence, LinearizedOp, PartStats, PartStatus,
+    PartitionFailure, UnknownReason, check, check_with_options, check_with_stats,
 };
 pub use formats::ParseError;
 pub use history::{ClientId, History, Operation};
@@ -59,9 +63,10 @@ pub use model::{Model, partition_by};
 pub use recorder::{Pending, Recorder};
 
 /// Checks `history` and panics unless it is linearizable, after writing the
-/// picture with [`html::write_failure_picture`]. A timeout
-/// ([`CheckResult::Unknown`]) fails too, and so does an empty history: a
-/// test that recorded no operation has shown nothing.
+/// picture with [`html::write_failure_picture`]. A check that gave up
+/// ([`CheckResult::Unknown`]: the timeout, or the default memory cap) fails
+/// too, naming the limit, and so does an empty history: a test that
+/// recorded no operation has shown nothing.
 ///
 /// ```should_panic
 /// use labcheck::models::{Kv, KvInput, KvOutput};
@@ -79,16 +84,18 @@ pub fn assert_linearizable<M: Model>(
         "the history holds no operation, so there is nothing to check: an empty history proves \
          nothing (did the test record its clients' calls?)"
     );
-    let result = check(model, history, timeout);
+    let report = check_with_options(model, history, &CheckOptions::new(timeout));
+    let result = &report.result;
     if result.is_linearizable() {
         return;
     }
-    let picture = match html::write_failure_picture(model, history, &result) {
+    let picture = match html::write_failure_picture(model, history, result) {
         Ok(path) => format!("picture: {}", path.display()),
         Err(e) => format!("could not write the picture: {e}"),
     };
+    // For `Unknown`, the report's text names the limit that was reached.
     panic!(
-        "history of {} operations is {result} ({picture})",
+        "history of {} operations is {report} ({picture})",
         history.len()
     );
 }

@@ -84,6 +84,47 @@ pub trait Model: Sync {
         false
     }
 
+    /// About how many bytes `state` holds on the heap, beyond its own
+    /// `size_of` (which the checker counts itself): for a state that owns a
+    /// string, the string's allocation. The checker keeps every distinct
+    /// state it meets and counts this for each toward its memory cap
+    /// ([`CheckOptions::max_memory_bytes`](crate::CheckOptions::max_memory_bytes)).
+    /// An estimate is enough; it need not be exact. The default, 0, is
+    /// right for states without heap data (integers, enums of them) and
+    /// undercounts the others, so a model whose states own strings,
+    /// vectors or maps should say.
+    ///
+    /// ```
+    /// use labcheck::Model;
+    ///
+    /// struct Log;
+    ///
+    /// impl Model for Log {
+    ///     type State = Vec<u32>;
+    ///     type Input = u32; // append(x)
+    ///     type Output = ();
+    ///
+    ///     fn init(&self) -> Vec<u32> {
+    ///         Vec::new()
+    ///     }
+    ///
+    ///     fn step(&self, state: &Vec<u32>, x: &u32, _: Option<&()>) -> Option<Vec<u32>> {
+    ///         let mut next = state.clone();
+    ///         next.push(*x);
+    ///         Some(next)
+    ///     }
+    ///
+    ///     fn state_heap_bytes(&self, state: &Vec<u32>) -> usize {
+    ///         state.capacity() * std::mem::size_of::<u32>()
+    ///     }
+    /// }
+    /// assert_eq!(Log.state_heap_bytes(&vec![1, 2, 3]), 12);
+    /// ```
+    fn state_heap_bytes(&self, state: &Self::State) -> usize {
+        let _ = state;
+        0
+    }
+
     /// Splits a history into independent sub-histories (for a key/value
     /// store, one per key), each a list of indices into `history`. The
     /// history is linearizable exactly when every part is, so the checker

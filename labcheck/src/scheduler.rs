@@ -8,6 +8,15 @@
 //! has had a turn, and small parts are done. The first part found to fail
 //! stops everything.
 //!
+//! **The memory cap** bounds what the searches of all parts hold together.
+//! A search that finds the total past it stops and gives its memory back.
+//! If other parts are still running, its part is put off: parts that do
+//! not fit in memory together may fit one after another, so once nothing
+//! else runs, the put-off parts are started over one at a time, alone. A
+//! part whose search reaches the cap while it runs alone is given up
+//! ([`Outcome::MemoryCap`]); the other parts go on, since one of them may
+//! still be found to fail.
+//!
 //! A search cannot move between threads (model states need not be `Send`),
 //! so a worker with nothing left to do takes over a part from a worker that
 //! is still running two or more, by starting that part over; its old owner
@@ -22,7 +31,7 @@ use labrt::time::{Duration, Instant};
 
 use crate::history::Operation;
 use crate::model::Model;
-use crate::search::{Limits, Order, Outcome, Search, SearchStats};
+use crate::search::{Limits, MemoryBudget, Order, Outcome, Search, SearchStats};
 
 /// Steps a part's search runs before the worker turns to its next part.
 pub(crate) const PART_TURN_STEPS: u64 = 1 << 14;
@@ -44,6 +53,8 @@ pub(crate) struct PartResult {
     /// Time (labrt's clock) from the start of the part's (last) search to
     /// its end, including the turns given to other parts meanwhile.
     pub(crate) elapsed: Duration,
+    /// The bytes its search held at the end, estimated.
+    pub(crate) memory_bytes: u64,
 }
 
 /// What the workers share.
@@ -57,20 +68,35 @@ struct Board {
     sequence: u64,
     /// For each part: whether it is done.
     done: Vec<bool>,
+    /// Parts whose search reached the memory cap while others ran, to be
+    /// started over alone; the next one is at the end.
+    deferred: Vec<usize>,
+    /// How many times a part was put off so.
+    deferrals: usize,
+}
+
+/// What [`check_parts`] found.
+pub(crate) struct Checked {
+    /// How each part's search ended, in no particular order. Parts never
+    /// started or never finished (because another part failed first, or
+    /// time ran out) are missing.
+    pub(crate) results: Vec<PartResult>,
+    /// How many times a part was put off at the memory cap (see the
+    /// module's documentation).
+    pub(crate) deferrals: usize,
 }
 
 /// Checks every part of `parts` (lists of indices into `history`) with the
-/// searches in `orders`, and returns how each part's search ended, in no
-/// particular order. Parts never started (because another part failed
-/// first, or time ran out) are missing.
+/// searches in `orders`, their memory drawn from `memory`.
 pub(crate) fn check_parts<M: Model>(
     model: &M,
     history: &[Operation<M::Input, M::Output>],
     parts: &[Vec<usize>],
     timeout: Duration,
+    memory: &MemoryBudget,
     orders: &[Order],
     want_witness: bool,
-) -> Vec<PartResult> {
+) -> Checked {
     let part_ops: Vec<Vec<&Operation<M::Input, M::Output>>> = parts
         .iter()
         .map(|part| part.iter().map(|&i| &history[i]).collect())
@@ -88,10 +114,11 @@ pub(crate) fn check_parts<M: Model>(
         cores.min(parts.len()).max(1)
     };
 
-    let failed = AtomicBool::new(false);
+    let stop = AtomicBool::new(false);
     let limits = Limits {
         deadline: Instant::now().checked_add(timeout),
-        stop: &failed,
+        stop: &stop,
+        memory,
     };
     let shared = Shared {
         model,
@@ -99,7 +126,7 @@ pub(crate) fn check_parts<M: Model>(
         orders,
         want_witness,
         limits: &limits,
-        failed: &failed,
+        stop: &stop,
         owner: (0..parts.len()).map(|_| AtomicUsize::new(NOBODY)).collect(),
         board: Mutex::new(Board {
             queue,
@@ -107,6 +134,8 @@ pub(crate) fn check_parts<M: Model>(
             started: vec![0; parts.len()],
             sequence: 0,
             done: vec![false; parts.len()],
+            deferred: Vec::new(),
+            deferrals: 0,
         }),
         results: Mutex::new(Vec::new()),
     };
@@ -121,10 +150,14 @@ pub(crate) fn check_parts<M: Model>(
             shared.work(0);
         });
     }
-    shared
-        .results
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
+    let deferrals = shared.board().deferrals;
+    Checked {
+        results: shared
+            .results
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner()),
+        deferrals,
+    }
 }
 
 struct Shared<'s, 'h, M: Model> {
@@ -133,7 +166,8 @@ struct Shared<'s, 'h, M: Model> {
     orders: &'s [Order],
     want_witness: bool,
     limits: &'s Limits<'s>,
-    failed: &'s AtomicBool,
+    /// Set when a part failed: every search stops.
+    stop: &'s AtomicBool,
     /// For each part: the worker that runs it, or [`NOBODY`].
     owner: Vec<AtomicUsize>,
     board: Mutex<Board>,
@@ -145,6 +179,16 @@ struct Running<'s, M: Model> {
     part: usize,
     search: Search<'s, M>,
     since: Instant,
+    /// Where the search's memory is charged.
+    memory: &'s MemoryBudget,
+}
+
+impl<M: Model> Drop for Running<'_, M> {
+    /// However the part's search ends (done, stopped, or dropped because
+    /// another worker took the part over), its memory is given back.
+    fn drop(&mut self) {
+        self.search.release(self.memory);
+    }
 }
 
 impl<'s, 'h: 's, M: Model> Shared<'s, 'h, M> {
@@ -167,22 +211,52 @@ impl<'s, 'h: 's, M: Model> Shared<'s, 'h, M> {
 
     /// The next part worker `w` should start: one never started, or else
     /// one to take over from a worker running two or more (the one started
-    /// last, which has had the fewest turns).
+    /// last, which has had the fewest turns), or else, when no part is
+    /// running anywhere, one put off at the memory cap.
     fn next_part(&self, w: usize) -> Option<usize> {
         let mut board = self.board();
         let board = &mut *board;
-        let p = match board.queue.pop() {
-            Some(p) => p,
-            None => (0..self.part_ops.len())
+        let taken_over = || {
+            (0..self.part_ops.len())
                 .filter(|&p| !board.done[p])
                 .filter(|&p| {
                     let owner = self.owner[p].load(Ordering::Acquire);
                     owner != w && owner != NOBODY && board.running[owner] >= 2
                 })
-                .max_by_key(|&p| board.started[p])?,
+                .max_by_key(|&p| board.started[p])
+        };
+        let p = match board.queue.pop().or_else(taken_over) {
+            Some(p) => p,
+            // The last worker to finish a part sees nothing running, so a
+            // part put off is always started again (unless a failure
+            // stopped the check).
+            None if board.running.iter().all(|&n| n == 0) => board.deferred.pop()?,
+            None => return None,
         };
         self.claim(board, p, w);
         Some(p)
+    }
+
+    /// Puts off part `running.part`, whose search found the memory cap
+    /// reached while other parts were running, and returns `true`: the
+    /// caller drops the search, which gives its memory back. Also `true`
+    /// when another worker has taken the part over meanwhile (its copy
+    /// goes on). `false`, doing nothing, when no other part is running: the
+    /// part is then given up.
+    fn defer(&self, w: usize, running: &Running<'s, M>) -> bool {
+        let mut board = self.board();
+        // Under the lock, so that a takeover cannot slip in between.
+        if self.owner[running.part].load(Ordering::Acquire) != w {
+            return true;
+        }
+        if board.running.iter().sum::<usize>() <= 1 {
+            return false;
+        }
+        self.owner[running.part].store(NOBODY, Ordering::Release);
+        board.running[w] -= 1;
+        board.deferred.push(running.part);
+        board.deferrals += 1;
+        true
     }
 
     /// Gives one turn to `running`; returns it back unless its search
@@ -198,8 +272,11 @@ impl<'s, 'h: 's, M: Model> Shared<'s, 'h, M> {
         else {
             return Some(running); // Not done yet.
         };
+        if matches!(outcome, Outcome::MemoryCap { .. }) && self.defer(w, &running) {
+            return None;
+        }
         if matches!(outcome, Outcome::Illegal { .. }) {
-            self.failed.store(true, Ordering::Relaxed);
+            self.stop.store(true, Ordering::Relaxed);
         }
         {
             let mut board = self.board();
@@ -224,6 +301,7 @@ impl<'s, 'h: 's, M: Model> Shared<'s, 'h, M> {
             part: running.part,
             stats: running.search.stats(),
             elapsed: running.since.elapsed(),
+            memory_bytes: running.search.memory_bytes(),
             outcome,
         };
         if let Ok(mut results) = self.results.lock() {
@@ -244,7 +322,7 @@ impl<'s, 'h: 's, M: Model> Shared<'s, 'h, M> {
     fn work(&self, w: usize) {
         let mut mine: Vec<Running<'s, M>> = Vec::new();
         loop {
-            if self.failed.load(Ordering::Relaxed) {
+            if self.stop.load(Ordering::Relaxed) {
                 return self.stop(w, mine);
             }
             // A part that has had no turn yet goes before a second turn of
@@ -259,6 +337,7 @@ impl<'s, 'h: 's, M: Model> Shared<'s, 'h, M> {
                     part,
                     search: Search::new(self.model, &self.part_ops[part], self.orders),
                     since: Instant::now(),
+                    memory: self.limits.memory,
                 };
                 mine.extend(self.turn(w, running));
                 continue;
@@ -268,7 +347,7 @@ impl<'s, 'h: 's, M: Model> Shared<'s, 'h, M> {
             }
             let round = std::mem::take(&mut mine);
             for running in round {
-                if self.failed.load(Ordering::Relaxed) {
+                if self.stop.load(Ordering::Relaxed) {
                     mine.push(running);
                 } else {
                     mine.extend(self.turn(w, running));

@@ -142,11 +142,15 @@ fn timeout_exits_2_as_unknown() {
         "--timeout",
         "0.000001",
     ]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
     assert!(
-        text(&out.stdout).contains("unknown"),
-        "{}",
-        text(&out.stdout)
+        stdout.contains(": unknown: the check timed out ("),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("the check timed out after 1µs (give more time with --timeout SECS"),
+        "{stdout}"
     );
 }
 
@@ -173,7 +177,14 @@ fn stats_name_the_slowest_parts_with_their_figures() {
     assert_eq!(parts.len(), 5, "{stdout}");
     for line in &parts {
         assert!(line.starts_with("  key \""), "{line}");
-        for field in [" ops, ", " ms, ", " nodes, ", " memo hits, ", " states"] {
+        for field in [
+            " ops, ",
+            " ms, ",
+            " nodes, ",
+            " memo hits, ",
+            " states, ",
+            " MiB",
+        ] {
             assert!(line.contains(field), "{line:?} lacks {field:?}");
         }
     }
@@ -185,9 +196,83 @@ fn stats_name_the_slowest_parts_with_their_figures() {
         1,
         "{stdout}"
     );
+    assert!(
+        header > 0
+            && stdout
+                .lines()
+                .nth(header - 1)
+                .is_some_and(|l| l.starts_with("  memory: at most ")),
+        "no memory line above the stats: {stdout}"
+    );
     // Without --stats, no such lines.
     let plain = labcheck(&["check", path_str(&file), "--model", "kv"]);
     assert!(!text(&plain.stdout).contains("stats:"));
+    assert!(!text(&plain.stdout).contains("memory:"));
+}
+
+/// A key/value history in JSON lines whose check must try every subset of
+/// `puts` concurrent puts of distinct values: a get that overlaps them all
+/// returns a value none wrote.
+fn exhaustive_search_jsonl(puts: usize) -> String {
+    let mut ops: Vec<Operation<KvInput, KvOutput>> = (0..puts)
+        .map(|v| {
+            Operation::completed(
+                v as u64,
+                KvInput::put("k", v.to_string()),
+                KvOutput::Ok,
+                0,
+                100,
+            )
+        })
+        .collect();
+    ops.push(Operation::completed(
+        999,
+        KvInput::get("k"),
+        KvOutput::value("never written"),
+        50,
+        60,
+    ));
+    History::from(ops).to_jsonl()
+}
+
+#[test]
+fn the_memory_cap_exits_2_as_unknown_naming_the_cap_and_the_flag() {
+    let dir = temp_dir();
+    let file = temp_file(&dir, "hard.jsonl", exhaustive_search_jsonl(40));
+    let out = labcheck(&[
+        "check",
+        path_str(&file),
+        "--model",
+        "kv",
+        "--max-memory-mib",
+        "2",
+        "--timeout",
+        "120",
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    let mut lines = stdout.lines();
+    let verdict = lines.next().unwrap_or_default();
+    assert!(
+        verdict
+            .contains(": unknown: the search reached the memory cap (41 operation(s), 1 part(s), "),
+        "{stdout}"
+    );
+    let reason = lines.next().unwrap_or_default();
+    for needle in ["memory cap of 2.00 MiB", "--max-memory-mib MIB"] {
+        assert!(reason.contains(needle), "{reason:?} lacks {needle:?}");
+    }
+    // With room, a smaller history of the same shape is decided.
+    let small = temp_file(&dir, "small.jsonl", exhaustive_search_jsonl(8));
+    let out = labcheck(&[
+        "check",
+        path_str(&small),
+        "--model",
+        "kv",
+        "--max-memory-mib",
+        "2",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
 }
 
 #[test]

@@ -2,10 +2,16 @@
 //! of `expected.tsv` must get the verdict Porcupine's tests assert; on the
 //! hard histories (`testdata/porcupine-hard`) and on the freshly generated
 //! ones (`testdata/generated-hard`), the verdict Porcupine gave.
+//!
+//! Every row is checked with the default memory cap
+//! ([`CheckOptions::DEFAULT_MAX_MEMORY_BYTES`]), so these tests are also the
+//! test that the default cap changes no verdict on the vendored sets: a row
+//! stopped at the cap is `Unknown`, which fails it, and the message says
+//! which limit was reached.
 
 mod support;
 
-use labcheck::CheckResult;
+use labcheck::{CheckOptions, CheckReport, CheckResult};
 use labrt::sync::Mutex;
 use labrt::sync::atomic::{AtomicUsize, Ordering};
 use labrt::thread;
@@ -13,7 +19,8 @@ use labrt::time::{Duration, Instant};
 use std::path::Path;
 
 use support::porcupine_data::{
-    Row, check_row, data_dir, expected_rows, generated_hard_data_dir, hard_data_dir, load,
+    Row, check_row, check_row_with, data_dir, expected_rows, generated_hard_data_dir,
+    hard_data_dir, load,
 };
 
 /// Far above what any row needs (the slowest takes well under a second).
@@ -24,13 +31,51 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 /// bound, so the test cannot hang. Running out of it fails the row.
 const HARD_TIMEOUT: Duration = Duration::from_secs(240);
 
-/// Whether the check's verdict is the row's. `Unknown` (a timeout) never is.
+/// Whether the check's verdict is the row's. `Unknown` (the timeout or the
+/// memory cap) never is.
 fn agrees(row: &Row, result: &CheckResult) -> bool {
     match result {
         CheckResult::Linearizable => row.linearizable,
         CheckResult::NotLinearizable(_) => !row.linearizable,
         CheckResult::Unknown => false,
     }
+}
+
+/// The limits every row is checked with: `timeout`, and the default memory
+/// cap, unchanged.
+fn options(timeout: Duration) -> CheckOptions {
+    let options = CheckOptions::new(timeout);
+    assert_eq!(
+        options.max_memory_bytes,
+        CheckOptions::DEFAULT_MAX_MEMORY_BYTES
+    );
+    options
+}
+
+/// Checks a row with [`options`]; `Err` describes a verdict that is not the
+/// row's (with the limit reached, for `Unknown`).
+fn check_agrees(
+    row: &Row,
+    history: &support::porcupine_data::Loaded,
+    timeout: Duration,
+) -> Result<CheckReport, String> {
+    let started = Instant::now();
+    let report = check_row_with(row, history, &options(timeout));
+    if agrees(row, &report.result) {
+        return Ok(report);
+    }
+    let expected = if row.linearizable {
+        "linearizable"
+    } else {
+        "not linearizable"
+    };
+    Err(format!(
+        "{} ({}): expected {expected}, got {report} after {:.1} s (at most {} MiB held)",
+        row.file,
+        row.model,
+        started.elapsed().as_secs_f64(),
+        report.peak_memory_bytes >> 20
+    ))
 }
 
 #[test]
@@ -41,17 +86,8 @@ fn every_reference_history_gets_porcupines_verdict() {
     let mut wrong = Vec::new();
     for row in &rows {
         let history = load(&dir, row);
-        let result = check_row(row, &history, TIMEOUT);
-        if !agrees(row, &result) {
-            let expected = if row.linearizable {
-                "linearizable"
-            } else {
-                "not linearizable"
-            };
-            wrong.push(format!(
-                "{} ({}): expected {expected}, got {result}",
-                row.file, row.model
-            ));
+        if let Err(message) = check_agrees(row, &history, TIMEOUT) {
+            wrong.push(message);
         }
     }
     assert!(
@@ -176,20 +212,7 @@ fn check_in_parallel(dir: &Path, rows: &[Row]) -> Vec<String> {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(row) = rows.get(i) else { break };
                     let history = load(dir, row);
-                    let started = Instant::now();
-                    let result = check_row(row, &history, HARD_TIMEOUT);
-                    if !agrees(row, &result) {
-                        let expected = if row.linearizable {
-                            "linearizable"
-                        } else {
-                            "not linearizable"
-                        };
-                        let message = format!(
-                            "{} ({}): expected {expected}, got {result} after {:.1} s",
-                            row.file,
-                            row.model,
-                            started.elapsed().as_secs_f64()
-                        );
+                    if let Err(message) = check_agrees(row, &history, HARD_TIMEOUT) {
                         wrong
                             .lock()
                             .unwrap_or_else(|e| e.into_inner())

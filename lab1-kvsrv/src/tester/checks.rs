@@ -1,7 +1,7 @@
 //! The verdicts every test shares: linearizability, budgets, and the limits
 //! a test reads from `grade.toml`.
 
-use labcheck::{CheckResult, History, Model, check};
+use labcheck::{CheckOptions, CheckResult, History, Model, UnknownReason, check_with_options};
 use labrpc::Network;
 use labrt::time::{Duration, Instant};
 use testkit::Run;
@@ -38,7 +38,8 @@ pub fn linearizability<M: Model>(
         );
     }
     let started = Instant::now();
-    let result = check(model, history, timeout);
+    let report = check_with_options(model, history, &CheckOptions::new(timeout));
+    let result = report.result;
     match &result {
         CheckResult::Linearizable => Ok(()),
         CheckResult::NotLinearizable(_) => {
@@ -53,12 +54,18 @@ pub fn linearizability<M: Model>(
             ))
         }
         CheckResult::Unknown => Err(format!(
-            "the linearizability check of {} operations did not finish in {:.1} s (check_secs in \
-             grade.toml); an undecided check fails the test. A history this hard to check usually \
-             means many operations overlapping for a long time: look for clerks that wait far too \
-             long before retrying",
+            "the linearizability check of {} operations could not decide in {:.1} s: {}; an \
+             undecided check fails the test. A history this hard to check usually means many \
+             operations overlapping for a long time: look for clerks that wait far too long \
+             before retrying",
             history.len(),
-            started.elapsed().as_secs_f64()
+            started.elapsed().as_secs_f64(),
+            match report.unknown_reason {
+                Some(UnknownReason::TimedOut { .. }) | None => {
+                    "it ran out of time (check_secs in grade.toml)".to_owned()
+                }
+                Some(reason) => reason.to_string(),
+            }
         )),
     }
 }

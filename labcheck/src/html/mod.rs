@@ -128,7 +128,12 @@ pub fn render<M: Model>(
     };
     let (verdict, summary) = match result {
         CheckResult::Linearizable => {
-            let detailed = checker::run(model, ops, WITNESS_TIMEOUT, true);
+            let detailed = checker::run(
+                model,
+                ops,
+                &checker::CheckOptions::new(WITNESS_TIMEOUT),
+                true,
+            );
             for (p, lin) in &detailed.witness {
                 if let Some(part) = partitions.get_mut(*p) {
                     part.linearization = steps(lin);
@@ -155,7 +160,8 @@ pub fn render<M: Model>(
         CheckResult::Unknown => (
             "unknown",
             format!(
-                "{}. The check timed out, so the history may or may not be linearizable.",
+                "{}. The check gave up (it timed out or its search reached the memory cap), \
+                 so the history may or may not be linearizable.",
                 sizes(ops.len(), parts.len())
             ),
         ),

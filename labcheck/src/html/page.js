@@ -212,7 +212,7 @@
     } else if (selected.linearization.length > 0) {
       heading = "Linearization of " + name;
     } else {
-      heading = name + ": no linearization shown (" + (data.verdict === "unknown" ? "the check timed out" : "not computed") + ")";
+      heading = name + ": no linearization shown (" + (data.verdict === "unknown" ? "the check gave up" : "not computed") + ")";
     }
     side.appendChild(el("h2", { id: "linearization-title", text: heading }));
     side.appendChild(el("div", { class: "initial-state", text: "initial state: " + selected.initial }));

@@ -167,6 +167,10 @@ impl Model for Kv {
         matches!(input, KvInput::Get { .. })
     }
 
+    fn state_heap_bytes(&self, state: &KvValue) -> usize {
+        state.heap_bytes()
+    }
+
     fn partition(&self, history: &[Operation<KvInput, KvOutput>]) -> Vec<Vec<usize>> {
         partition_by(history, |op| op.input.key())
     }
@@ -221,6 +225,10 @@ impl Model for KvNoPartition {
 
     fn is_read_only(&self, input: &KvInput, _output: Option<&KvOutput>) -> bool {
         matches!(input, KvInput::Get { .. })
+    }
+
+    fn state_heap_bytes(&self, state: &KvMap) -> usize {
+        state.heap_bytes()
     }
 
     fn describe_input(&self, input: &KvInput) -> String {

@@ -21,6 +21,12 @@ fn extend(hash: u64, bytes: &[u8]) -> u64 {
     })
 }
 
+/// About what an allocation of `bytes` bytes takes from the allocator: with
+/// glibc's, an 8-byte header, rounded up to 16 bytes, at least 32.
+pub(crate) fn allocation(bytes: usize) -> usize {
+    (bytes + 8).next_multiple_of(16).max(32)
+}
+
 /// One key's value: a shared string with its hash.
 #[derive(Clone)]
 pub struct KvValue {
@@ -36,6 +42,14 @@ impl KvValue {
     pub fn as_str(&self) -> &str {
         // Concatenations of `&str`s are valid UTF-8, so this never fails.
         std::str::from_utf8(&self.bytes).unwrap_or_default()
+    }
+
+    /// The bytes of this value's own allocation: the string and its two
+    /// reference counts. A value made by a step owns it (an append or a put
+    /// allocates a new string), so the checker counts it for every state it
+    /// keeps.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        allocation(2 * std::mem::size_of::<usize>() + self.bytes.len())
     }
 
     /// This value with `more` appended.
@@ -177,6 +191,17 @@ impl KvMap {
         self.keys.binary_search_by(|k| (*k.name).cmp(key))
     }
 
+    /// About the bytes a map made by one step holds on its own: its new
+    /// slice of values, and one new value (the one the step changed: at
+    /// most the longest). The keys and the other values are shared with
+    /// the map it was made from.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let slice =
+            2 * std::mem::size_of::<usize>() + self.values.len() * std::mem::size_of::<KvValue>();
+        let longest = self.values.iter().map(KvValue::heap_bytes).max();
+        allocation(slice) + longest.unwrap_or(0)
+    }
+
     /// The value of `key` (`""` when missing).
     pub fn get(&self, key: &str) -> &str {
         self.find(key).map_or("", |i| self.values[i].as_str())
@@ -309,6 +334,23 @@ mod tests {
         assert_eq!(built, whole);
         assert_eq!(built.hash, whole.hash);
         assert_ne!(built, KvValue::from("x 2 0 yx 1 0 y"));
+    }
+
+    #[test]
+    fn heap_estimates_follow_the_strings() {
+        assert_eq!(allocation(1), 32);
+        assert_eq!(allocation(24), 32);
+        assert_eq!(allocation(25), 48);
+        let short = KvValue::from("x");
+        let long = KvValue::from("x".repeat(1000).as_str());
+        assert_eq!(short.heap_bytes(), 32);
+        assert_eq!(long.heap_bytes(), allocation(1016));
+        let map = KvMap::default().with("a", short).with("b", long.clone());
+        assert_eq!(
+            map.heap_bytes(),
+            allocation(16 + 2 * 24) + long.heap_bytes()
+        );
+        assert_eq!(KvMap::default().heap_bytes(), 32);
     }
 
     #[test]

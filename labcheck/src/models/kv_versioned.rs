@@ -164,6 +164,16 @@ impl Model for KvVersioned {
         }
     }
 
+    fn state_heap_bytes(&self, state: &VersionedState) -> usize {
+        // An empty string allocates nothing.
+        state
+            .as_ref()
+            .filter(|(value, _)| value.capacity() > 0)
+            .map_or(0, |(value, _)| {
+                super::kv_state::allocation(value.capacity())
+            })
+    }
+
     fn partition(&self, history: &[Operation<VersionedInput, VersionedOutput>]) -> Vec<Vec<usize>> {
         partition_by(history, |op| op.input.key())
     }

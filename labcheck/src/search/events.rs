@@ -60,6 +60,20 @@ impl EventList {
         list
     }
 
+    /// The bytes the list has allocated (about 20 per operation).
+    pub(crate) fn heap_bytes(&self) -> u64 {
+        [
+            &self.next,
+            &self.prev,
+            &self.tag,
+            &self.call_node,
+            &self.ret_node,
+        ]
+        .iter()
+        .map(|v| super::memory::vec_bytes::<u32>(v.capacity()))
+        .sum()
+    }
+
     /// The first node after the head (`HEAD` when the list is empty).
     #[inline]
     pub(crate) fn first(&self) -> u32 {

@@ -4,6 +4,7 @@
 //! the same remaining work from the same state, so it is skipped.
 
 use super::hash::mix;
+use super::memory::vec_bytes;
 use super::states::StateSpace;
 use super::table::IdTable;
 use crate::model::Model;
@@ -73,6 +74,15 @@ impl VisitedSet {
     /// The number of recorded pairs.
     pub(crate) fn len(&self) -> usize {
         self.arena.len() / self.stride
+    }
+
+    /// The bytes the set holds: per recorded pair, its bitset and state
+    /// id (8 bytes a word) in the arena, and the table's slots (8 bytes
+    /// each, between 2 and 4 per pair). The arena is counted as far as it
+    /// is filled: its spare capacity is never written, so it takes address
+    /// space but no memory.
+    pub(crate) fn heap_bytes(&self) -> u64 {
+        vec_bytes::<u64>(self.arena.len()) + self.table.heap_bytes()
     }
 }
 

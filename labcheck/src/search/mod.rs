@@ -36,6 +36,7 @@
 mod events;
 mod hash;
 mod memo;
+mod memory;
 mod states;
 mod table;
 
@@ -48,9 +49,12 @@ use crate::history::Operation;
 use crate::model::Model;
 use events::{EventList, HEAD};
 use memo::VisitedSet;
+pub(crate) use memory::MemoryBudget;
+use memory::vec_bytes;
 use states::{ILLEGAL, StateSpace};
 
-/// How often (in search steps) to look at the clock and the stop flag.
+/// How often (in search steps) to look at the clock, the stop flag and the
+/// memory the search holds.
 const CHECK_EVERY: u32 = 1 << 12;
 
 /// Steps one order runs before the other takes its turn.
@@ -64,9 +68,12 @@ const LEADER_TURNS: u32 = 8;
 pub(crate) struct Limits<'a> {
     /// Past this instant the search reports [`Outcome::TimedOut`].
     pub(crate) deadline: Option<Instant>,
-    /// When set (another part failed), the search reports
-    /// [`Outcome::Stopped`].
+    /// When set (another part failed, or reached the memory cap), the
+    /// search reports [`Outcome::Stopped`].
     pub(crate) stop: &'a AtomicBool,
+    /// What the searches of this check may hold together; past it, the
+    /// search reports [`Outcome::MemoryCap`].
+    pub(crate) memory: &'a MemoryBudget,
 }
 
 /// Which of a node's candidate operations to try first.
@@ -100,6 +107,11 @@ pub(crate) enum Outcome {
         stuck: Option<usize>,
     },
     TimedOut,
+    /// The searches of the check together held more than the memory cap
+    /// (`total` bytes, estimated, when this one noticed).
+    MemoryCap {
+        total: u64,
+    },
     Stopped,
 }
 
@@ -205,6 +217,8 @@ pub(crate) struct Search<'a, M: Model> {
     turn_steps: u32,
     turn_left: u32,
     until_check: u32,
+    /// The bytes this search has charged to the check's [`MemoryBudget`].
+    charged: u64,
 }
 
 impl<'a, M: Model> Search<'a, M> {
@@ -252,7 +266,10 @@ impl<'a, M: Model> Search<'a, M> {
             turn: 0,
             turn_steps: TURN_STEPS,
             turn_left: TURN_STEPS,
-            until_check: CHECK_EVERY,
+            // Look at the limits at the first step too, so that what the
+            // search allocates up front counts toward the memory cap.
+            until_check: 1,
+            charged: 0,
         }
     }
 
@@ -272,6 +289,32 @@ impl<'a, M: Model> Search<'a, M> {
     pub(crate) fn with_intern_limit(mut self, limit: usize) -> Self {
         self.shared.space.set_intern_limit(limit);
         self
+    }
+
+    /// About how many bytes the search holds: its model states, its table
+    /// of failed nodes, and per order its event list and paths (see
+    /// `memory.rs` for what the estimate leaves out).
+    pub(crate) fn memory_bytes(&self) -> u64 {
+        let shared = &self.shared;
+        let cursors: u64 = self
+            .cursors
+            .iter()
+            .map(|c| {
+                c.list.heap_bytes()
+                    + vec_bytes::<u64>(c.bits.capacity())
+                    + vec_bytes::<Frame>(c.stack.capacity() + c.best.capacity())
+            })
+            .sum();
+        shared.space.heap_bytes()
+            + shared.failed.heap_bytes()
+            + vec_bytes::<u32>(shared.twin.capacity())
+            + vec_bytes::<u64>(shared.zobrist.capacity())
+            + cursors
+    }
+
+    /// Gives back to `budget` what this search charged to it.
+    pub(crate) fn release(&mut self, budget: &MemoryBudget) {
+        budget.release(&mut self.charged);
     }
 
     /// What the search did so far.
@@ -305,6 +348,10 @@ impl<'a, M: Model> Search<'a, M> {
                 }
                 if limits.deadline.is_some_and(|d| Instant::now() >= d) {
                     return Some(Outcome::TimedOut);
+                }
+                let held = self.memory_bytes();
+                if let Some(total) = limits.memory.charge(&mut self.charged, held) {
+                    return Some(Outcome::MemoryCap { total });
                 }
             }
             self.turn_left -= 1;

@@ -15,6 +15,7 @@
 //! [`StateSpace::same`], which compares values.
 
 use super::hash::hash_of;
+use super::memory::vec_bytes;
 use super::table::IdTable;
 use crate::history::Operation;
 use crate::model::Model;
@@ -36,6 +37,9 @@ pub(crate) struct StateSpace<'a, M: Model> {
     intern_limit: usize,
     /// Steps from the first [`DENSE`] states, at `op * DENSE + state`.
     dense: Vec<u32>,
+    /// What the kept states hold on the heap, by
+    /// [`Model::state_heap_bytes`].
+    state_heap: u64,
 }
 
 /// How many distinct states are interned.
@@ -61,6 +65,7 @@ impl<'a, M: Model> StateSpace<'a, M> {
             index: IdTable::new(),
             intern_limit: INTERN_LIMIT,
             dense: vec![NOT_YET; ops.len() * DENSE],
+            state_heap: 0,
         };
         space.intern(model.init());
         space
@@ -81,9 +86,25 @@ impl<'a, M: Model> StateSpace<'a, M> {
                 return id;
             }
         }
+        self.state_heap += self.model.state_heap_bytes(&state) as u64;
         self.states.push(state);
         self.hashes.push(hash);
         new_id
+    }
+
+    /// The bytes the states and their tables hold: per kept state its own
+    /// size, its 8-byte hash and what [`Model::state_heap_bytes`] says it
+    /// holds on the heap; the table of interned states (8 bytes a slot);
+    /// and the step cache (4 bytes per operation and cached state). The
+    /// vectors of states and hashes are counted as far as they are filled
+    /// (their spare capacity is never written, so it takes no memory).
+    pub(crate) fn heap_bytes(&self) -> u64 {
+        vec_bytes::<M::State>(self.states.len())
+            + vec_bytes::<u64>(self.hashes.len())
+            + self.state_heap
+            + self.index.heap_bytes()
+            + vec_bytes::<u32>(self.dense.capacity())
+            + vec_bytes::<bool>(self.read_only.capacity())
     }
 
     /// Interns only the first `limit` distinct states (at least one, the

@@ -76,6 +76,12 @@ impl IdTable {
         }
     }
 
+    /// The bytes the table holds: 8 per slot, at least two slots per
+    /// entry (every slot is written when the table is made).
+    pub(crate) fn heap_bytes(&self) -> u64 {
+        super::memory::vec_bytes::<Slot>(self.slots.capacity())
+    }
+
     fn grow(&mut self) {
         let bigger = self.slots.len() * 2;
         let old = std::mem::replace(&mut self.slots, vec![Slot { hash: 0, id: EMPTY }; bigger]);

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use labcheck::models::{
     Kv, KvInput, KvNoPartition, KvOutput, Register, RegisterInput, RegisterOutput,
 };
-use labcheck::{CheckResult, History, check, formats};
+use labcheck::{CheckOptions, CheckReport, CheckResult, History, check_with_options, formats};
 use labrt::time::Duration;
 
 /// The environment variable that overrides where the reference data lives.
@@ -182,12 +182,18 @@ pub fn load(dir: &Path, row: &Row) -> Loaded {
     }
 }
 
-/// Checks a loaded history with the row's model.
+/// Checks a loaded history with the row's model, with `timeout` and the
+/// default memory cap.
 pub fn check_row(row: &Row, history: &Loaded, timeout: Duration) -> CheckResult {
+    check_row_with(row, history, &CheckOptions::new(timeout)).result
+}
+
+/// Checks a loaded history with the row's model within `options`.
+pub fn check_row_with(row: &Row, history: &Loaded, options: &CheckOptions) -> CheckReport {
     match (row.model.as_str(), history) {
-        ("etcd", Loaded::Register(h)) => check(&Register, h, timeout),
-        ("kv", Loaded::Kv(h)) => check(&Kv, h, timeout),
-        ("kv-nopartition", Loaded::Kv(h)) => check(&KvNoPartition, h, timeout),
+        ("etcd", Loaded::Register(h)) => check_with_options(&Register, h, options),
+        ("kv", Loaded::Kv(h)) => check_with_options(&Kv, h, options),
+        ("kv-nopartition", Loaded::Kv(h)) => check_with_options(&KvNoPartition, h, options),
         (model, _) => panic!("{}: history does not fit model {model}", row.file),
     }
 }

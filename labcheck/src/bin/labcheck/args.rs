@@ -1,18 +1,19 @@
-//! The command line, parsed by hand (one subcommand, six options).
+//! The command line, parsed by hand (one subcommand, seven options).
 
 use std::path::PathBuf;
 
+use labcheck::CheckOptions;
 use labcheck::formats::Format;
 use labrt::time::Duration;
 
 /// The synopsis, printed under a usage error.
 pub const SYNOPSIS: &str = "usage: labcheck check FILE --model MODEL [--format FORMAT] \
-[--html OUT.html] [--timeout SECS] [--allow-empty] [--stats]";
+[--html OUT.html] [--timeout SECS] [--max-memory-mib MIB] [--allow-empty] [--stats]";
 
 /// What `--help` prints.
 pub const USAGE: &str = "\
 usage: labcheck check FILE --model MODEL [--format FORMAT] [--html OUT.html] [--timeout SECS]
-                      [--allow-empty] [--stats]
+                      [--max-memory-mib MIB] [--allow-empty] [--stats]
 
 Checks whether the history in FILE is linearizable.
 
@@ -22,6 +23,10 @@ Checks whether the history in FILE is linearizable.
   --html         also write the history picture to this file
   --timeout      give up after this many seconds (default 60); a timeout is
                  reported as unknown, never as a pass
+  --max-memory-mib
+                 give up once the search holds about this many MiB (estimated;
+                 default 2048); reaching the cap is reported as unknown, never
+                 as a pass
   --allow-empty  accept a history with no operations (reported as linearizable);
                  without it an empty history is an error, since it proves nothing
   --stats        also print, for the slowest parts (keys), their size, time,
@@ -80,6 +85,8 @@ pub struct CheckArgs {
     pub html: Option<PathBuf>,
     /// When to give up (the verdict is then unknown).
     pub timeout: Duration,
+    /// The memory cap of the search, in bytes (reaching it: unknown).
+    pub max_memory_bytes: u64,
     /// Whether a history with no operations is accepted (as linearizable)
     /// rather than refused.
     pub allow_empty: bool,
@@ -117,7 +124,8 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     let mut model = None;
     let mut format = None;
     let mut html = None;
-    let mut timeout = Duration::from_secs(60);
+    let mut timeout = CheckOptions::DEFAULT_TIMEOUT;
+    let mut max_memory_bytes = CheckOptions::DEFAULT_MAX_MEMORY_BYTES;
     let mut allow_empty = false;
     let mut stats = false;
     while let Some(arg) = args.next() {
@@ -187,6 +195,17 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                     })?;
                 timeout = Duration::from_secs_f64(secs.min(1e9));
             }
+            "--max-memory-mib" => {
+                let v = value(name)?;
+                let mib: u64 = v.parse().ok().filter(|&m| m > 0).ok_or_else(|| {
+                    format!(
+                        "--max-memory-mib {v:?} is not a positive whole number of MiB \
+                         (the default is {})",
+                        CheckOptions::DEFAULT_MAX_MEMORY_BYTES >> 20
+                    )
+                })?;
+                max_memory_bytes = mib.saturating_mul(1 << 20);
+            }
             flag if flag.starts_with('-') && flag.len() > 1 => {
                 return Err(format!("unknown option {flag:?}"));
             }
@@ -207,6 +226,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         format,
         html,
         timeout,
+        max_memory_bytes,
         allow_empty,
         stats,
     }))
@@ -233,6 +253,7 @@ mod tests {
                 format: Some(Format::Jepsen),
                 html: Some("out.html".into()),
                 timeout: Duration::from_millis(2500),
+                max_memory_bytes: 2 << 30,
                 allow_empty: false,
                 stats: false,
             }))
@@ -267,6 +288,7 @@ mod tests {
         };
         assert_eq!(parsed.file, PathBuf::from("h.jsonl"));
         assert_eq!(parsed.timeout, Duration::from_secs(3));
+        assert_eq!(parsed.max_memory_bytes, 2 << 30, "the default cap");
         assert_eq!(
             parse(&args("check --model=kv h.jsonl --html=p.html q.html")),
             Err("more than one FILE given (\"q.html\")".to_string())
@@ -283,6 +305,23 @@ mod tests {
             ("check x --model kvv", "unknown model"),
             ("check x --model kv --format edn", "unknown format"),
             ("check x --model kv --timeout -1", "positive number"),
+            (
+                "check x --model kv --max-memory-mib 0",
+                "positive whole number of MiB",
+            ),
+            (
+                "check x --model kv --max-memory-mib 1.5",
+                "positive whole number of MiB",
+            ),
+            (
+                "check x --model kv --max-memory-mib -5",
+                "positive whole number of MiB",
+            ),
+            (
+                "check x --model kv --max-memory-mib=lots",
+                "positive whole number of MiB",
+            ),
+            ("check x --model kv --max-memory-mib", "needs a value"),
             ("check x --model kv --html", "needs a value"),
             (
                 "check x --model kv --html --timeout 5",
@@ -301,6 +340,23 @@ mod tests {
                 "{line:?}: {err:?} lacks {expected:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_memory_cap_is_given_in_mib() {
+        let Ok(Command::Check(parsed)) =
+            parse(&args("check h.jsonl --model kv --max-memory-mib 64"))
+        else {
+            panic!("--max-memory-mib parses");
+        };
+        assert_eq!(parsed.max_memory_bytes, 64 << 20);
+        let Ok(Command::Check(huge)) = parse(&args(&format!(
+            "check h.jsonl --model kv --max-memory-mib={}",
+            u64::MAX
+        ))) else {
+            panic!("a huge cap parses");
+        };
+        assert_eq!(huge.max_memory_bytes, u64::MAX, "saturates: no cap");
     }
 
     #[test]

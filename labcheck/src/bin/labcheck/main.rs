@@ -1,7 +1,8 @@
 //! `labcheck check FILE --model MODEL ...`: checks a saved history.
 //!
 //! Exit status: 0 linearizable, 1 not linearizable, 2 no verdict: the check
-//! timed out (reported as unknown on stdout), or the command line or the
+//! timed out or its search reached the memory cap (reported as unknown on
+//! stdout, with which limit and how to raise it), or the command line or the
 //! file is wrong (one line on stderr names the file, and the line when there
 //! is one, and says what to do). A history with no operations is such an
 //! error unless `--allow-empty` is given: it proves nothing.
@@ -16,14 +17,15 @@ use std::time::Instant;
 
 use labcheck::formats::{self, Format, ParseError};
 use labcheck::models::{Kv, KvNoPartition, KvVersioned, Register};
-use labcheck::{CheckResult, History, Model, PartStats, PartStatus};
+use labcheck::{CheckOptions, CheckResult, History, Model, PartStats, PartStatus, UnknownReason};
 use serde::de::DeserializeOwned;
 
 use args::{CheckArgs, Command, ModelName, SYNOPSIS, USAGE};
 
 const LINEARIZABLE: u8 = 0;
 const NOT_LINEARIZABLE: u8 = 1;
-/// Timed out, or the command line or the input was wrong.
+/// Timed out or reached the memory cap, or the command line or the input
+/// was wrong.
 const NO_VERDICT: u8 = 2;
 
 /// A line on stdout. A closed stdout (`labcheck ... | head -1`) must not
@@ -214,9 +216,11 @@ fn report<M: Model>(
     if history.is_empty() && !args.allow_empty {
         return Err(empty_history(input));
     }
+    let options = CheckOptions::new(args.timeout).with_max_memory_bytes(args.max_memory_bytes);
     let started = Instant::now();
-    let (result, stats) = labcheck::check_with_stats(model, history, args.timeout);
+    let report = labcheck::check_with_options(model, history, &options);
     let elapsed = started.elapsed();
+    let result = &report.result;
     if history.is_empty() && matches!(result, CheckResult::Linearizable) {
         say!(
             "{name}: linearizable (0 operations: the history is empty, \
@@ -226,16 +230,22 @@ fn report<M: Model>(
         let parts = model.partition(history.ops()).len();
         say!(
             "{name}: {} ({} operation(s), {parts} part(s), {:.1} ms)",
-            match &result {
-                CheckResult::Linearizable => "linearizable",
-                CheckResult::NotLinearizable(_) => "NOT linearizable",
-                CheckResult::Unknown => "unknown: the check timed out",
+            match (result, &report.unknown_reason) {
+                (CheckResult::Linearizable, _) => "linearizable",
+                (CheckResult::NotLinearizable(_), _) => "NOT linearizable",
+                (CheckResult::Unknown, Some(UnknownReason::MemoryCap { .. })) => {
+                    "unknown: the search reached the memory cap"
+                }
+                (CheckResult::Unknown, _) => "unknown: the check timed out",
             },
             history.len(),
             elapsed.as_secs_f64() * 1000.0
         );
     }
-    if let CheckResult::NotLinearizable(evidence) = &result {
+    if let Some(reason) = &report.unknown_reason {
+        say!("  {reason}");
+    }
+    if let CheckResult::NotLinearizable(evidence) = result {
         let ops = history.ops();
         for failure in &evidence.failures {
             say!("  {failure}");
@@ -256,14 +266,14 @@ fn report<M: Model>(
         }
     }
     if args.stats {
-        print_stats(&stats);
+        print_stats(&report.parts, report.peak_memory_bytes);
     }
     if let Some(path) = &args.html {
-        labcheck::html::write(path, model, history, &result)
+        labcheck::html::write(path, model, history, result)
             .map_err(|e| format!("cannot write the picture to {}: {e}", path.display()))?;
         say!("wrote history picture to {}", path.display());
     }
-    Ok(match result {
+    Ok(match report.result {
         CheckResult::Linearizable => LINEARIZABLE,
         CheckResult::NotLinearizable(_) => NOT_LINEARIZABLE,
         CheckResult::Unknown => NO_VERDICT,
@@ -273,11 +283,16 @@ fn report<M: Model>(
 /// How many parts `--stats` lists.
 const STATS_PARTS: usize = 10;
 
-/// The `--stats` lines: the slowest parts first.
-fn print_stats(stats: &[PartStats]) {
+/// The `--stats` lines: the most memory the search held at once, then the
+/// slowest parts first.
+fn print_stats(stats: &[PartStats], peak_memory_bytes: u64) {
     let mut slowest: Vec<&PartStats> = stats.iter().collect();
     slowest.sort_by_key(|p| std::cmp::Reverse(p.elapsed));
     let shown = slowest.len().min(STATS_PARTS);
+    say!(
+        "  memory: at most {:.1} MiB held at once by the search, all parts together (estimated)",
+        mib(peak_memory_bytes)
+    );
     say!(
         "  stats: {shown} of {} part(s), slowest first (time includes turns given to other parts)",
         stats.len()
@@ -292,15 +307,22 @@ fn print_stats(stats: &[PartStats]) {
             PartStatus::Linearizable => "linearizable",
             PartStatus::NotLinearizable => "NOT linearizable",
             PartStatus::TimedOut => "timed out",
+            PartStatus::MemoryCap => "stopped at the memory cap",
             PartStatus::Unfinished => "unfinished",
         };
         say!(
-            "  {name}: {} ops, {status}, {:.1} ms, {} nodes, {} memo hits, {} states",
+            "  {name}: {} ops, {status}, {:.1} ms, {} nodes, {} memo hits, {} states, {:.1} MiB",
             part.ops,
             part.elapsed.as_secs_f64() * 1000.0,
             part.nodes,
             part.memo_hits,
-            part.states
+            part.states,
+            mib(part.memory_bytes)
         );
     }
+}
+
+/// Bytes in MiB.
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / f64::from(1 << 20)
 }
