@@ -452,7 +452,13 @@ fn run_tree(
         out_dir.display()
     );
     let progress = Progress::new(&tests, per_test);
-    let outcome = engine::execute(&tests, &cfg, interrupt, &progress)?;
+    // The runs start the binaries as they are now, whatever cargo does to
+    // the target dir meanwhile (a rebuild replaces a binary in place).
+    let pinned = out_dir.join(".binaries");
+    pin_binaries(&mut tests, &pinned)?;
+    let outcome = engine::execute(&tests, &cfg, interrupt, &progress);
+    let _ = std::fs::remove_dir_all(&pinned);
+    let outcome = outcome?;
     progress.finish();
     let summaries = summary::summarize(&tests, &outcome.records);
     // After Ctrl-C, every planned run that did not finish scores as not run
@@ -536,6 +542,39 @@ fn isolation(opts: &RunOpts, grading: bool) -> Result<Option<Sandbox>> {
             Ok(None)
         }
     }
+}
+
+/// Points every planned test at its own link (or copy) of its binary in
+/// `dir`: a build that replaces the binary in the target dir while the runs
+/// go on (another grader, the student's `cargo test`) changes nothing here.
+fn pin_binaries(tests: &mut [plan::PlannedTest], dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).context(|| format!("cannot create {}", dir.display()))?;
+    let mut done: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
+    for t in tests.iter_mut() {
+        let from = t.binary.path.clone();
+        if let Some(to) = done.get(&from) {
+            t.binary.path = to.clone();
+            continue;
+        }
+        let name = from.file_name().map_or_else(
+            || format!("test-{}", done.len()),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let to = dir.join(name);
+        let _ = std::fs::remove_file(&to);
+        if std::fs::hard_link(&from, &to).is_err() {
+            std::fs::copy(&from, &to).context(|| {
+                format!(
+                    "cannot copy the test binary {} to {}",
+                    from.display(),
+                    to.display()
+                )
+            })?;
+        }
+        done.insert(from, to.clone());
+        t.binary.path = to;
+    }
+    Ok(())
 }
 
 fn is_empty_dir(dir: &Path) -> bool {

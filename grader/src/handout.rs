@@ -138,6 +138,12 @@ pub fn prepare_tree(ws: &Workspace, dest: &Path, plan: &TreePlan) -> Result<()> 
             copy_tree(&src, &dest.join(&top), true)?;
         }
     }
+    for doc in INSTRUCTOR_DOCS {
+        let path = dest.join("docs").join(doc);
+        if path.is_file() {
+            std::fs::remove_file(&path).context(|| format!("cannot remove {}", path.display()))?;
+        }
+    }
     pin_outside_path_deps(&ws.root, dest)?;
     if !left_out.is_empty() {
         drop_members(&dest.join("Cargo.toml"), &left_out)?;
@@ -145,6 +151,10 @@ pub fn prepare_tree(ws: &Workspace, dest: &Path, plan: &TreePlan) -> Result<()> 
     transform_tree(dest, &untouched)?;
     Ok(())
 }
+
+/// Guides in `docs/` for instructors, not students: left out of the
+/// handout (they name the kit's maintainer files, which it does not have).
+const INSTRUCTOR_DOCS: &[&str] = &["grading-a-course.md"];
 
 /// Where the kit keeps the clippy configuration students get: the runtime
 /// facade's, which flags std's threads, locks, clock and channels.
