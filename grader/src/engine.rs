@@ -263,18 +263,19 @@ fn run_one(
     let log = cfg.out_dir.join(format!("{stem}.log"));
     // The run writes its report into a folder of its own (bound writable
     // into its sandbox), and its pictures (labcheck) beside its log.
+    let key = reported::fresh_key()?;
+    let user = cfg.sandbox.as_ref().and_then(|sb| sb.user_for(&key));
     let run_dir = reports.join(&stem);
     let pictures = cfg.out_dir.join(format!("{stem}-pictures"));
     for dir in [&run_dir, &pictures] {
         std::fs::create_dir_all(dir).context(|| format!("cannot create {}", dir.display()))?;
         if let Some(sb) = &cfg.sandbox {
-            sb.hand_over(dir)
+            sb.hand_over(dir, user)
                 .context(|| format!("cannot hand {} over to the sandboxed run", dir.display()))?;
         }
     }
     let report_file = run_dir.join("report.jsonl");
     let kill_after = Duration::from_secs(test.spec.timeout_secs) + cfg.grace;
-    let key = reported::fresh_key()?;
     let mut env = vec![
         (testkit::seed::SEED_VAR.to_owned(), seed.to_string()),
         (
@@ -301,6 +302,7 @@ fn run_one(
             cwd: test.binary.package_dir.clone(),
         },
         max_threads: test.spec.max_threads,
+        user,
     });
     let launch = Launch {
         program: test.binary.path.clone(),

@@ -59,6 +59,8 @@ pub struct Confinement<'a> {
     pub jail: Jail,
     /// Most processes and threads it may have at once.
     pub max_threads: u64,
+    /// The user it is dropped to ([`Sandbox::user_for`]), if any.
+    pub user: Option<u32>,
 }
 
 /// The only environment variable a sandboxed run gets besides the
@@ -138,10 +140,13 @@ pub fn supervise(launch: &Launch<'_>) -> Result<Supervised> {
     let mut command = match &launch.confine {
         Some(c) => {
             let mut cmd = Command::new(c.sandbox.program());
-            cmd.args(
-                c.sandbox
-                    .run_args(&c.jail, c.max_threads, &launch.program, &launch.args),
-            )
+            cmd.args(c.sandbox.run_args(
+                &c.jail,
+                c.max_threads,
+                c.user,
+                &launch.program,
+                &launch.args,
+            ))
             // Nothing of the grader's environment reaches the run.
             .env_clear()
             .env("PATH", SANDBOX_PATH);
@@ -163,7 +168,7 @@ pub fn supervise(launch: &Launch<'_>) -> Result<Supervised> {
     if let Some(p) = &pipe {
         use std::os::fd::{AsFd as _, AsRawFd as _};
         if let Some(c) = &launch.confine {
-            c.sandbox.hand_over_fd(p.read.as_fd()).context(|| {
+            c.sandbox.hand_over_fd(p.read.as_fd(), c.user).context(|| {
                 "cannot hand the run's key pipe over to its sandboxed user".to_string()
             })?;
         }

@@ -15,8 +15,10 @@
 //! `__sandbox-exec`): it caps the processes and threads the run may have
 //! (`RLIMIT_NPROC`, counted by the kernel per user namespace, so one run's
 //! thread bomb fails that run only) and, when the grader is root (whom
-//! the kernel exempts from that limit), drops the run to the unprivileged
-//! user [`RUN_UID`] first.
+//! the kernel exempts from that limit), drops the run to an unprivileged
+//! user of its own first ([`Sandbox::user_for`]): without a user namespace
+//! the limit counts every process of that user on the machine, so each run
+//! gets a user no other run has.
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt as _;
@@ -28,9 +30,11 @@ use std::sync::OnceLock;
 pub const EXEC_ARG: &str = "__sandbox-exec";
 /// The first argument of the probe run by [`Sandbox::detect`].
 pub const PROBE_ARG: &str = "__sandbox-probe";
-/// The user (and group) a run is dropped to when the grader is root: the
-/// conventional `nobody`.
-pub const RUN_UID: u32 = 65534;
+/// The first of the users (and groups) runs are dropped to when the grader
+/// is root; each run gets one of the [`RUN_UIDS`] from here.
+pub const RUN_UID_BASE: u32 = 200_000;
+/// How many run users there are to draw from.
+pub const RUN_UIDS: u32 = 1_000_000;
 /// Where the launcher appears inside the sandbox.
 const LAUNCHER_INSIDE: &str = "/run/distlab/launch";
 /// The environment variable naming the `bwrap` to use (default: on `PATH`).
@@ -97,20 +101,21 @@ impl Sandbox {
         &self,
         jail: &Jail,
         max_threads: u64,
+        user: Option<u32>,
         program: &Path,
         args: &[String],
     ) -> Vec<OsString> {
         let mut out = self.base_args(jail, Some(&self.launcher));
-        if self.root {
+        if user.is_some() {
             // The launcher needs these two to drop to the run's user; the
             // drop itself clears every capability before the run starts.
             out.extend(["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"].map(OsString::from));
         }
         out.extend(["--", LAUNCHER_INSIDE, EXEC_ARG, "--max-threads"].map(OsString::from));
         out.push(max_threads.to_string().into());
-        if self.root {
+        if let Some(uid) = user {
             out.push("--user".into());
-            out.push(RUN_UID.to_string().into());
+            out.push(uid.to_string().into());
         }
         out.push("--".into());
         out.push(program.into());
@@ -118,23 +123,44 @@ impl Sandbox {
         out
     }
 
-    /// Makes `dir` writable by the run's user (when runs are dropped to
-    /// [`RUN_UID`], the grader, being root, hands the folder over).
-    pub fn hand_over(&self, dir: &Path) -> std::io::Result<()> {
+    /// The user a run with secret `key` is dropped to: `None` when the
+    /// grader is not root (the run keeps the grader's user, in a user
+    /// namespace of its own, where the thread limit counts per namespace);
+    /// as root, one drawn from the run's random key, so that concurrent
+    /// runs (of this grader or another) almost surely differ (two of twelve
+    /// concurrent runs share one with probability about 7 in 100,000).
+    pub fn user_for(&self, key: &[u8]) -> Option<u32> {
         if !self.root {
-            return Ok(());
+            return None;
         }
-        std::os::unix::fs::chown(dir, Some(RUN_UID), Some(RUN_UID))
+        let mut word = [0u8; 4];
+        for (w, k) in word.iter_mut().zip(key) {
+            *w = *k;
+        }
+        Some(RUN_UID_BASE + u32::from_le_bytes(word) % RUN_UIDS)
+    }
+
+    /// Makes `dir` writable by the run's `user` (the grader, being root,
+    /// hands the folder over; nothing to do without one).
+    pub fn hand_over(&self, dir: &Path, user: Option<u32>) -> std::io::Result<()> {
+        match user {
+            Some(uid) => std::os::unix::fs::chown(dir, Some(uid), Some(uid)),
+            None => Ok(()),
+        }
     }
 
     /// Makes the pipe behind `fd` readable by the run's user: testkit
     /// opens the run's key through `/proc/self/fd`, which checks the pipe's
     /// owner, and the grader (root) created it.
-    pub fn hand_over_fd(&self, fd: std::os::fd::BorrowedFd<'_>) -> std::io::Result<()> {
-        if !self.root {
-            return Ok(());
+    pub fn hand_over_fd(
+        &self,
+        fd: std::os::fd::BorrowedFd<'_>,
+        user: Option<u32>,
+    ) -> std::io::Result<()> {
+        match user {
+            Some(uid) => std::os::unix::fs::fchown(fd, Some(uid), Some(uid)),
+            None => Ok(()),
         }
-        std::os::unix::fs::fchown(fd, Some(RUN_UID), Some(RUN_UID))
     }
 
     fn base_args(&self, jail: &Jail, launcher: Option<&Path>) -> Vec<OsString> {
@@ -249,9 +275,11 @@ fn probe() -> Result<Sandbox, String> {
         writable: Vec::new(),
         cwd: PathBuf::from("/"),
     };
+    let probe_user = sandbox.user_for(&[0, 0, 0, 0]);
     let args = sandbox.run_args(
         &jail,
         64,
+        probe_user,
         Path::new(LAUNCHER_INSIDE),
         &[PROBE_ARG.to_owned()],
     );
@@ -450,6 +478,7 @@ mod tests {
             .run_args(
                 &jail,
                 100,
+                Some(RUN_UID_BASE + 7),
                 Path::new("/k/target/debug/deps/t"),
                 &["--exact".into()],
             )
@@ -468,7 +497,7 @@ mod tests {
             "--bind /k/out/run-1 /k/out/run-1",
             "--ro-bind /k/grader /run/distlab/launch",
             "--chdir /k/tree/lab",
-            "-- /run/distlab/launch __sandbox-exec --max-threads 100 --user 65534 -- /k/target/debug/deps/t --exact",
+            "-- /run/distlab/launch __sandbox-exec --max-threads 100 --user 200007 -- /k/target/debug/deps/t --exact",
         ] {
             assert!(joined.contains(needed), "missing {needed:?} in {joined}");
         }
@@ -484,7 +513,13 @@ mod tests {
         );
         let user = Sandbox { root: false, ..s };
         let joined: String = user
-            .run_args(&jail, 100, Path::new("/t"), &[])
+            .run_args(
+                &jail,
+                100,
+                user.user_for(&[1, 2, 3, 4]),
+                Path::new("/t"),
+                &[],
+            )
             .into_iter()
             .map(|a| a.to_string_lossy().into_owned() + " ")
             .collect();
@@ -492,6 +527,6 @@ mod tests {
             joined.contains("--unshare-user --disable-userns"),
             "{joined}"
         );
-        assert!(!joined.contains("--user 65534"), "{joined}");
+        assert!(!joined.contains("--user "), "{joined}");
     }
 }
