@@ -9,6 +9,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use labrpc::rng::{splitmix64, stable_hash};
 use serde::{Deserialize, Serialize};
 
 /// One share of a job split `count` ways: shard `index` of `count`, both
@@ -89,18 +90,12 @@ pub struct Job {
 /// The seed of run `iteration` of `test` in campaign `campaign`: the same
 /// on every machine and in every shard.
 pub fn campaign_seed(campaign: u64, test: &str, iteration: u64) -> u64 {
-    // FNV-1a over the test's name, then splitmix64 over the mix.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in test.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    let mut z = campaign ^ h ^ iteration.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    // The kit's own stable hash and mixer (labrpc's, which seeds its
+    // faults the same way), not std's per-process hasher.
+    let mut state = campaign ^ stable_hash(test) ^ iteration.rotate_left(32);
     // Seeds print in logs and rerun commands: keep them to 10 digits, as
     // fresh ones are.
-    (z ^ (z >> 31)) % 10_000_000_000
+    splitmix64(&mut state) % 10_000_000_000
 }
 
 #[cfg(test)]

@@ -47,19 +47,7 @@ fn merge(files: &[PathBuf], json: Option<&Path>) -> (Option<i32>, String) {
 /// A submission with what one machine's run must share with the merge:
 /// no wall-clock or memory figure, no log path, runs in a fixed order.
 fn comparable(sub: &Value) -> Value {
-    let mut runs: Vec<Value> = sub["runs"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|mut r| {
-            for k in ["seconds", "peak_rss_bytes", "log", "log_truncated"] {
-                r.as_object_mut().map(|o| o.remove(k));
-            }
-            r
-        })
-        .collect();
-    runs.sort_by_key(|r| (r["test"].to_string(), r["iteration"].as_u64()));
+    let runs = common::runs_without_timings(sub);
     let tests: Vec<Value> = sub["tests"]
         .as_array()
         .cloned()

@@ -20,20 +20,7 @@ const RUNS: &str = "200";
 const CAMPAIGN: &str = "20261203";
 
 fn comparable(sub: &Value) -> Value {
-    let mut runs: Vec<Value> = sub["runs"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|mut r| {
-            for k in ["seconds", "peak_rss_bytes", "log", "log_truncated"] {
-                r.as_object_mut().map(|o| o.remove(k));
-            }
-            r
-        })
-        .collect();
-    runs.sort_by_key(|r| (r["test"].to_string(), r["iteration"].as_u64()));
-    serde_json::json!({ "name": sub["name"], "runs": runs })
+    serde_json::json!({ "name": sub["name"], "runs": common::runs_without_timings(sub) })
 }
 
 fn job_running(id: &str) -> bool {

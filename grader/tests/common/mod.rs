@@ -120,3 +120,23 @@ pub fn grade(ws: &Path, args: &[&str], subs: &[PathBuf], scratch: &Path) -> Grad
         stderr,
     }
 }
+
+/// A submission's runs from a JSON export with what differs from machine to
+/// machine left out (wall time, memory figures, log paths), in a fixed
+/// order: what one machine's runs and a merge of shards must share.
+pub fn runs_without_timings(sub: &serde_json::Value) -> Vec<serde_json::Value> {
+    let mut runs: Vec<serde_json::Value> = sub["runs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|mut r| {
+            for k in ["seconds", "peak_rss_bytes", "log", "log_truncated"] {
+                r.as_object_mut().map(|o| o.remove(k));
+            }
+            r
+        })
+        .collect();
+    runs.sort_by_key(|r| (r["test"].to_string(), r["iteration"].as_u64()));
+    runs
+}
